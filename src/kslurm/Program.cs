@@ -1,1 +1,4 @@
-return 0;
+using Kslurm;
+using Kslurm.Tools;
+
+return Entry.Run("kslurm", args, KslurmMain.Run);

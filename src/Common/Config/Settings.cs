@@ -1,0 +1,101 @@
+using System.Text.Json;
+
+namespace Kslurm;
+
+/// <summary>
+/// The effective configuration: the user's file over the site's (a lab or an admin sets
+/// account, pipdir and templates once for everybody on a shared install).
+/// </summary>
+public sealed class Settings
+{
+    public Settings(ConfigFile user, ConfigFile site)
+    {
+        User = user;
+        Site = site;
+    }
+
+    public ConfigFile User { get; }
+    public ConfigFile Site { get; }
+
+    /// <summary>Loads both files; on the first run imports the Python kslurm's config.json.</summary>
+    public static Settings Load(string tool = "kslurm")
+    {
+        var user = ConfigFile.Load(Paths.UserConfigFile);
+        if (!user.Exists && File.Exists(Paths.LegacyConfigFile))
+            user = ImportLegacy(tool, user);
+        return new Settings(user, ConfigFile.Load(Paths.SiteConfigFile));
+    }
+
+    /// <summary>The effective value of a key: the user's, else the site's. Empty means unset.</summary>
+    public string? Get(string key) => ConfigTree.Get(User.Root, key) ?? ConfigTree.Get(Site.Root, key);
+
+    public string? Origin(string key)
+        => ConfigTree.Get(User.Root, key) is not null ? User.Path
+         : ConfigTree.Get(Site.Root, key) is not null ? Site.Path : null;
+
+    /// <summary>Every effective key, user values shadowing site values.</summary>
+    public IEnumerable<(string Key, string Value, bool FromSite)> List()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (k, v) in ConfigTree.Flatten(User.Root))
+            if (seen.Add(k))
+                yield return (k, v, false);
+        foreach (var (k, v) in ConfigTree.Flatten(Site.Root))
+            if (seen.Add(k))
+                yield return (k, v, true);
+    }
+
+    /// <summary>The table under a key (e.g. "templates"), site entries first, user entries replacing them.</summary>
+    public IReadOnlyList<(string Name, TomlTable Table, bool FromSite)> Tables(string key)
+    {
+        var result = new List<(string, TomlTable, bool)>();
+        void Add(TomlTable root, bool site)
+        {
+            if (ConfigTree.Find(root, ConfigTree.Split(key)) is not TomlTable t)
+                return;
+            foreach (var (name, v) in t)
+            {
+                if (v is not TomlTable table)
+                    continue;
+                result.RemoveAll(r => r.Item1 == name);
+                result.Add((name, table, site));
+            }
+        }
+        Add(Site.Root, true);
+        Add(User.Root, false);
+        return result;
+    }
+
+    static ConfigFile ImportLegacy(string tool, ConfigFile user)
+    {
+        var legacy = Paths.LegacyConfigFile;
+        Dictionary<string, string> values = [];
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(legacy));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new JsonException("not an object");
+            foreach (var p in doc.RootElement.EnumerateObject())
+                if (p.Value.ValueKind == JsonValueKind.String && p.Value.GetString() is { Length: > 0 } s)
+                    values[p.Name] = s; // the old `-i` stored "" for "none"; that must not block fallbacks
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            Output.Warn(tool, $"could not import {Paths.Pretty(legacy)} ({e.Message}); starting with empty settings");
+            return user;
+        }
+        var skipped = new List<string>();
+        user.Update(root =>
+        {
+            foreach (var (k, v) in values)
+            {
+                try { ConfigTree.Set(root, k, v); }
+                catch (KslurmException) { skipped.Add(k); }
+            }
+        });
+        Output.Note(tool, $"imported your settings from {Paths.Pretty(legacy)} into {Paths.Pretty(user.Path)} (the old file is left as it was)");
+        if (skipped.Count > 0)
+            Output.Warn(tool, $"skipped keys that are not valid names: {string.Join(", ", skipped)}");
+        return ConfigFile.Load(user.Path);
+    }
+}

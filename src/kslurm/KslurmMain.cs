@@ -1,0 +1,54 @@
+namespace Kslurm.Tools;
+
+/// <summary>`kslurm`: settings, and a dispatcher to the sibling tools.</summary>
+static class KslurmMain
+{
+    static readonly string[] Tools = ["krun", "kbatch", "kjupyter", "kpy", "kapp"];
+
+    const string Usage = "usage: kslurm config ... | kslurm krun|kbatch|kjupyter|kpy|kapp ... | kslurm --version";
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0)
+            throw new UsageException("missing command", "run `kslurm --help` to see the commands");
+        if (ToolHelp.TryAnswer("kslurm", args, () => Help))
+            return 0;
+        if (args[0] == "config")
+            return ConfigCommand.Run(args[1..]);
+        if (Tools.Contains(args[0]))
+            return Dispatch(args[0], args[1..]);
+        throw new UsageException($"unknown command '{args[0]}'", $"commands: config, {string.Join(", ", Tools)}");
+    }
+
+    /// <summary>`kslurm krun ...` is `krun ...`: the sibling binary replaces this process.</summary>
+    static int Dispatch(string tool, string[] rest)
+    {
+        var path = Path.Combine(Paths.BinDir, tool);
+        if (!File.Exists(path))
+            throw new KslurmException($"{tool} is not installed next to kslurm (looked for {path})",
+                "reinstall kslurm so that all its programs sit in one folder");
+        return ChildProcess.Exec([path, .. rest]);
+    }
+
+    static string Help => $"""
+        kslurm {BuildInfo.Version}: Slurm jobs and Python environments without pain
+
+        {Usage}
+
+        Commands:
+          config KEY [VALUE]       show or set a setting (see `kslurm config --help`)
+          krun ...                 interactive job or command on a compute node
+          kbatch ...               batch job
+          kjupyter ...             Jupyter server in a job, and Jupyter kernels
+          kpy ...                  save and load Python virtual environments
+          kapp ...                 container images by digest
+
+        Settings:
+          user file   {Paths.Pretty(Paths.UserConfigFile)}
+          site file   {Paths.Pretty(Paths.SiteConfigFile)}
+
+        Environment: NO_COLOR (no colours), KSLURM_DEBUG=1 (show internal details on errors),
+        KSLURM_SITE_CONFIG (site settings file), XDG_CONFIG_HOME.
+
+        """;
+}

@@ -1,0 +1,31 @@
+namespace Kslurm.Tests;
+
+/// <summary>Where the repository, its published binaries (dist/) and release output (out/) are.</summary>
+public static class Repo
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Dist => Environment.GetEnvironmentVariable("KSLURM_DIST") is { Length: > 0 } d ? d : Path.Combine(Root, "dist");
+
+    public static string Out => Path.Combine(Root, "out");
+
+    public static string Version => File.ReadAllText(Path.Combine(Root, "VERSION")).Trim();
+
+    public static readonly string[] Tools = ["krun", "kbatch", "kjupyter", "kpy", "kapp", "kslurm"];
+
+    public static string Tool(string name)
+    {
+        var path = Path.Combine(Dist, name);
+        if (!File.Exists(path))
+            throw new InvalidOperationException($"{path} does not exist: run `make test` (or ./build.sh publish) so the tests drive the published binaries");
+        return path;
+    }
+
+    static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "kslurm.slnx")))
+                return dir.FullName;
+        throw new InvalidOperationException("cannot find the repository root (kslurm.slnx) above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Kslurm.Tests;
+
+public sealed record Result(int Code, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {Code}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>
+/// Runs a real program with a controlled environment: a throw-away HOME, no XDG overrides and a
+/// private site-config path, so tests never read or write the developer's own settings.
+/// </summary>
+public sealed class Sandbox : IDisposable
+{
+    public Sandbox()
+    {
+        Dir = Directory.CreateTempSubdirectory("kslurm-test-").FullName;
+        Home = Path.Combine(Dir, "home");
+        Directory.CreateDirectory(Home);
+        Env = new Dictionary<string, string?>
+        {
+            ["PATH"] = Environment.GetEnvironmentVariable("PATH"),
+            ["HOME"] = Home,
+            ["LANG"] = "C.UTF-8",
+            ["KSLURM_SITE_CONFIG"] = Path.Combine(Dir, "site", "config.toml"),
+            ["TMPDIR"] = Path.Combine(Dir, "tmp"),
+        };
+        Directory.CreateDirectory(Env["TMPDIR"]!);
+    }
+
+    public string Dir { get; }
+    public string Home { get; }
+    public Dictionary<string, string?> Env { get; }
+
+    public string UserConfig => Path.Combine(Home, ".config", "kslurm", "config.toml");
+    public string SiteConfig => Env["KSLURM_SITE_CONFIG"]!;
+
+    public Result Tool(string tool, params string[] args) => Exec(Repo.Tool(tool), args);
+
+    public Result Exec(string program, IEnumerable<string> args, string? stdin = null, string? cwd = null,
+        IDictionary<string, string?>? extraEnv = null, int timeoutMs = 120_000)
+    {
+        var psi = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = cwd ?? Dir,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        psi.Environment.Clear();
+        foreach (var (k, v) in Env)
+            if (v is not null) psi.Environment[k] = v;
+        if (extraEnv is not null)
+            foreach (var (k, v) in extraEnv)
+                if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var o = p.StandardOutput.ReadToEndAsync();
+        var e = p.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+            p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        if (!p.WaitForExit(timeoutMs))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
+        }
+        p.WaitForExit();
+        return new Result(p.ExitCode, o.Result, e.Result);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Dir, recursive: true); } catch { /* best effort */ }
+    }
+}
+
+public static class Expect
+{
+    /// <summary>A user-facing error: exact exit code, one `tool: error:` line (+ optional hint), no stack trace.</summary>
+    public static void Error(Result r, string tool, int code, string contains)
+    {
+        Assert.True(r.Code == code, $"expected exit {code}\n{r}");
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length is 1 or 2, $"expected a one-line error (+hint)\n{r}");
+        Assert.StartsWith($"{tool}: error: ", lines[0]);
+        Assert.Contains(contains, lines[0]);
+        if (lines.Length == 2)
+            Assert.StartsWith($"{tool}: hint: ", lines[1]);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.DoesNotContain("Exception", r.Stderr);
+    }
+
+    public static void Ok(Result r)
+        => Assert.True(r.Code == 0, $"expected success\n{r}");
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the tests need and starts the real Slurm test cluster (tests/cluster/slurm.sh).
+# Called by `./build.sh test`; safe to run again.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Test-only packages: Lmod (modulefile test), curl (installer test), python3 (local HTTP server),
+# util-linux's `script` (a pseudo-terminal for prompts), zstd CLI (interop checks).
+need=(lmod curl python3 util-linux zstd binutils)
+missing=()
+for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "tests/setup.sh: error: missing packages ${missing[*]}; install them as root (apt-get install ${missing[*]}) or run make test as root" >&2
+    exit 1
+  fi
+  say "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+
+# The Slurm integration tests need the real cluster, which only root can start.
+if [ "$(id -u)" = 0 ]; then
+  say "starting the Slurm test cluster"
+  bash tests/cluster/slurm.sh up
+elif ! sinfo -h >/dev/null 2>&1; then
+  echo "tests/setup.sh: note: not root, so the Slurm test cluster cannot be started; the Slurm integration tests will fail." >&2
+  echo "tests/setup.sh: note: run \`sudo bash tests/cluster/slurm.sh up\` once, or run make test as root." >&2
+fi
