@@ -302,8 +302,10 @@ internal sealed partial class TomlReader
 
     TomlException DateError(int start, string problem)
     {
+        // Show the whole literal, including a time after a space separator.
         int end = start;
-        while (end < text.Length && (IsBareKeyChar(text[end]) || text[end] is '.' or ':' or '+')) end++;
+        while (end < text.Length && (IsBareKeyChar(text[end]) || text[end] is '.' or ':' or '+' ||
+               (text[end] == ' ' && end - start == 10 && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1])))) end++;
         return Error(start, $"invalid date/time \"{text[start..end]}\": {problem}");
     }
 }

@@ -69,23 +69,18 @@ internal sealed partial class TomlReader
             SkipSpaces();
             if (pos >= text.Length) return root;
             char c = text[pos];
-            if (c == '#' || c == '\n' || c == '\r')
-            {
-                // Blank or comment-only line.
-            }
-            else if (c == '[')
+            if (c == '[')
             {
                 current = ReadHeader();
                 ExpectLineEnd("table header");
-                continue;
             }
-            else
+            else if (c is not ('#' or '\n' or '\r'))
             {
                 ReadKeyValue(current);
                 ExpectLineEnd("value");
-                continue;
             }
-            ExpectLineEnd("comment");
+            else
+                ExpectLineEnd("comment"); // blank or comment-only line
         }
     }
 
@@ -141,7 +136,7 @@ internal sealed partial class TomlReader
     {
         var key = ReadKey();
         if (Cur != '=')
-            throw Error(pos, $"expected '=' after key \"{KeyText(key, key.Count)}\", found {Describe(pos)}");
+            throw Error(pos, $"expected '=' after key {KeyText(key, key.Count)}, found {Describe(pos)}");
         pos++;
         SkipSpaces();
         var value = ReadValue();
@@ -164,14 +159,16 @@ internal sealed partial class TomlReader
             }
             else if (existing is TomlTable sub && origins.GetValueOrDefault(sub) == Origin.Dotted)
                 t = sub;
-            else if (existing is TomlTable)
-                throw Error(part.Pos, $"cannot add to table \"{KeyText(key, i + 1)}\" with a dotted key: it is already defined elsewhere");
+            else if (existing is TomlTable other)
+                throw Error(part.Pos, origins.GetValueOrDefault(other) == Origin.Inline
+                    ? $"cannot add to inline table {KeyText(key, i + 1)}: an inline table is complete as written"
+                    : $"cannot add to table {KeyText(key, i + 1)} with a dotted key: it is defined by a [table] header");
             else
-                throw Error(part.Pos, $"key \"{KeyText(key, i + 1)}\" is already a {TomlValue.Describe(existing)}, not a table");
+                throw Error(part.Pos, $"key {KeyText(key, i + 1)} is already {Kind(existing)}, not a table");
         }
         var last = key[^1];
         if (t.ContainsKey(last.Name))
-            throw Error(last.Pos, $"duplicate key \"{KeyText(key, key.Count)}\"");
+            throw Error(last.Pos, $"duplicate key {KeyText(key, key.Count)}");
         t[last.Name] = value;
     }
 
@@ -186,7 +183,7 @@ internal sealed partial class TomlReader
         var key = ReadKey();
         string close = isArray ? "]]" : "]";
         if (Cur != ']' || (isArray && Peek(1) != ']'))
-            throw Error(pos, $"expected '{close}' after table name \"{KeyText(key, key.Count)}\", found {Describe(isArray && Cur == ']' ? pos + 1 : pos)}");
+            throw Error(pos, $"expected '{close}' after table name {KeyText(key, key.Count)}, found {Describe(isArray && Cur == ']' ? pos + 1 : pos)}");
         pos += close.Length;
 
         var t = root;
@@ -203,13 +200,13 @@ internal sealed partial class TomlReader
             else if (existing is TomlTable sub)
             {
                 if (origins.GetValueOrDefault(sub) == Origin.Inline)
-                    throw Error(part.Pos, $"cannot extend inline table \"{KeyText(key, i + 1)}\"");
+                    throw Error(part.Pos, $"cannot extend inline table {KeyText(key, i + 1)}");
                 t = sub;
             }
             else if (existing is TomlArray arr && tableArrays.Contains(arr))
                 t = (TomlTable)arr[^1]; // [a.b] after [[a]] goes into the latest element of a
             else
-                throw Error(part.Pos, $"key \"{KeyText(key, i + 1)}\" is already a {TomlValue.Describe(existing)}, not a table");
+                throw Error(part.Pos, $"key {KeyText(key, i + 1)} is already {Kind(existing)}, not a table");
         }
 
         var last = key[^1];
@@ -227,7 +224,7 @@ internal sealed partial class TomlReader
             else if (current is TomlArray a && tableArrays.Contains(a))
                 array = a;
             else
-                throw Error(last.Pos, $"cannot define array of tables \"{name}\": it is already a {Kind(current)}");
+                throw Error(last.Pos, $"cannot define array of tables {name}: it is already {Kind(current)}");
             var element = new TomlTable();
             origins[element] = Origin.Header;
             array.Add(element);
@@ -245,16 +242,29 @@ internal sealed partial class TomlReader
             origins[existingTable] = Origin.Header;
             return existingTable;
         }
-        throw Error(last.Pos, current is TomlTable
-            ? $"table \"{name}\" is already defined"
-            : $"cannot define table \"{name}\": it is already a {Kind(current)}");
+        throw Error(last.Pos, current is TomlTable defined
+            ? origins.GetValueOrDefault(defined) switch
+            {
+                Origin.Dotted => $"table {name} is already defined by dotted keys",
+                Origin.Inline => $"table {name} is already defined as an inline table",
+                _ => $"table {name} is already defined",
+            }
+            : $"cannot define table {name}: it is already {Kind(current)}");
     }
 
-    string Kind(object value) =>
-        value is TomlArray a && tableArrays.Contains(a) ? "array of tables" : TomlValue.Describe(value);
+    // "an array of tables", "a string", ... for messages.
+    string Kind(object value)
+    {
+        string kind = value is TomlArray a && tableArrays.Contains(a) ? "array of tables" : TomlValue.Describe(value);
+        return (kind[0] is 'a' or 'i' or 'o' ? "an " : "a ") + kind;
+    }
 
-    static string KeyText(List<KeyPart> key, int count) =>
-        string.Join('.', key.Take(count).Select(k => TomlWriter.FormatKey(k.Name)));
+    // The key as written in TOML; wrapped in quotes for the message unless it already has some.
+    static string KeyText(List<KeyPart> key, int count)
+    {
+        string text = string.Join('.', key.Take(count).Select(k => TomlWriter.FormatKey(k.Name)));
+        return text.Contains('"') ? text : $"\"{text}\"";
+    }
 
     // ---- low-level cursor -------------------------------------------------------------------
 
