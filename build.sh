@@ -84,10 +84,10 @@ install_bins() {
 }
 
 run_tests() {
-  publish
+  release            # publishes dist/, and the installer tests serve out/
   bash tests/setup.sh
   say "dotnet test"
-  KSLURM_DIST="$ROOT/dist" dotnet test kslurm.slnx -c Release -nologo --logger "console;verbosity=normal" "$@"
+  KSLURM_DIST="$ROOT/dist" dotnet test tests/Kslurm.Tests -c Release -nologo "$@"
 }
 
 release() {

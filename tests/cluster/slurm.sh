@@ -17,6 +17,8 @@ FAKE_MEM=${KSLURM_CLUSTER_MEM:-}                 # ... or more memory (MB)
 
 TEST_USER=slurmtest
 ACCOUNTS=(def-lab rrg-lab def-lab_gpu)           # the first is the test user's default
+SOLO_USER=slurmsolo                              # a second user with one account only
+SOLO_ACCOUNT=rrg-lab
 GPUS=2
 PARTITION_MAXTIME=1-00:00:00
 DB_NAME=slurm_acct_db
@@ -159,13 +161,15 @@ ensure_packages() {
 }
 
 ensure_test_user() {
-    local home
-    if ! id -u "$TEST_USER" >/dev/null 2>&1; then
-        say "creating user $TEST_USER"
-        useradd --create-home --home-dir "/home/$TEST_USER" --shell /bin/bash "$TEST_USER"
-    fi
-    home=$(getent passwd "$TEST_USER" | cut -d: -f6)
-    [[ -d $home ]] || install -d -m 755 -o "$TEST_USER" -g "$(id -gn "$TEST_USER")" "$home"
+    local home u
+    for u in "$TEST_USER" "$SOLO_USER"; do
+        if ! id -u "$u" >/dev/null 2>&1; then
+            say "creating user $u"
+            useradd --create-home --home-dir "/home/$u" --shell /bin/bash "$u"
+        fi
+        home=$(getent passwd "$u" | cut -d: -f6)
+        [[ -d $home ]] || install -d -m 755 -o "$u" -g "$(id -gn "$u")" "$home"
+    done
 }
 
 make_dirs() {
@@ -508,6 +512,8 @@ associations_complete() {
         grep -qxF "$TEST_USER|${ACCOUNTS[0]}|$a" <<<"$rows" || return 1
         grep -qx "root|[^|]*|$a" <<<"$rows" || return 1
     done
+    grep -qxF "$SOLO_USER|$SOLO_ACCOUNT|$SOLO_ACCOUNT" <<<"$rows" || return 1
+    [[ $(grep -c "^$SOLO_USER|" <<<"$rows") == 1 ]]
 }
 
 ensure_associations() {
@@ -540,6 +546,10 @@ ensure_associations() {
     if ((${#root_links[@]})); then
         say "associating root with ${root_links[*]}"
         sacctmgr -i add user root account="$(csv "${root_links[@]}")" cluster="$CLUSTER" >/dev/null
+    fi
+    if ! grep -qxF "$SOLO_ACCOUNT|$SOLO_USER" <<<"$have"; then
+        say "associating $SOLO_USER with $SOLO_ACCOUNT only"
+        sacctmgr -i add user "$SOLO_USER" account="$SOLO_ACCOUNT" DefaultAccount="$SOLO_ACCOUNT" cluster="$CLUSTER" >/dev/null
     fi
     default=$(timeout 10 sacctmgr -n -P list user "$TEST_USER" format=defaultaccount)
     if [[ $default != "${ACCOUNTS[0]}" ]]; then
@@ -642,7 +652,7 @@ cmd_up() {
 Run client commands as $TEST_USER with a clean environment, from a directory it
 may write to (batch jobs write slurm-<id>.out there), for example:
   cd $DIR/work && runuser -u $TEST_USER -- env -i PATH=/usr/bin:/bin HOME=/home/$TEST_USER USER=$TEST_USER srun hostname
-Accounts: ${ACCOUNTS[*]} (default ${ACCOUNTS[0]}); partitions: debug (default), gpu; gres gpu:$GPUS.
+Accounts: ${ACCOUNTS[*]} (default ${ACCOUNTS[0]}); $SOLO_USER: $SOLO_ACCOUNT only; partitions: debug (default), gpu; gres gpu:$GPUS.
 Logs: $LOG    Stop: $0 down
 EOF
 }

@@ -146,7 +146,7 @@ public class ConfigCommandTests
             """{"account.cpu": "def-lab", "account.gpu": "", "pipdir": "/project/me/.kslurm"}""");
         var first = s.Tool("kslurm", "config", "--list");
         Expect.Ok(first);
-        Assert.Equal("account.cpu: def-lab\npipdir: /project/me/.kslurm\n", first.Stdout);
+        Assert.Equal("pipdir: /project/me/.kslurm\naccount.cpu: def-lab\n", first.Stdout); // file order: values, then tables
         Assert.Contains("imported your settings from ~/.config/kslurm/config.json", first.Stderr);
         var second = s.Tool("kslurm", "config", "--list");
         Assert.Equal(first.Stdout, second.Stdout);
