@@ -31,6 +31,40 @@ public static class ChildProcess
         return p.ExitCode;
     }
 
+    /// <summary>
+    /// Like <see cref="Run"/>, but the child's stderr passes through us (byte for byte, as it
+    /// comes) so we can read the end of it afterwards, e.g. to explain a refusal from Slurm.
+    /// </summary>
+    public static (int ExitCode, string StderrTail) RunTeeStderr(IReadOnlyList<string> argv,
+        IReadOnlyDictionary<string, string?>? env = null, string? cwd = null)
+    {
+        var psi = Prepare(argv, env, cwd);
+        psi.RedirectStandardError = true;
+        using var p = Start(psi, argv[0]);
+        using var forward = new SignalForwarding(p);
+        var tail = new StringBuilder();
+        var copy = Task.Run(() =>
+        {
+            using var ours = Console.OpenStandardError();
+            var buf = new byte[16 * 1024];
+            var decoder = new UTF8Encoding(false).GetDecoder();
+            var chars = new char[buf.Length];
+            int n;
+            while ((n = p.StandardError.BaseStream.Read(buf, 0, buf.Length)) > 0)
+            {
+                ours.Write(buf, 0, n);
+                ours.Flush();
+                var c = decoder.GetChars(buf, 0, n, chars, 0);
+                tail.Append(chars, 0, c);
+                if (tail.Length > 64 * 1024)
+                    tail.Remove(0, tail.Length - 32 * 1024);
+            }
+        });
+        p.WaitForExit();
+        copy.Wait();
+        return (p.ExitCode, tail.ToString());
+    }
+
     /// <summary>Runs with stdout and stderr captured (read concurrently: no pipe deadlock).</summary>
     public static Captured Capture(IReadOnlyList<string> argv, string? stdin = null,
         IReadOnlyDictionary<string, string?>? env = null, string? cwd = null)

@@ -1,0 +1,78 @@
+namespace Kslurm.Tools;
+
+/// <summary>
+/// krun: an interactive allocation (no command), or a command run on a compute node with srun.
+/// Inside an existing allocation the command becomes a job step of it.
+/// </summary>
+static class Krun
+{
+    public static int Run(string[] argv)
+    {
+        if (ToolHelp.TryAnswer("krun", argv, () => Help))
+            return 0;
+        var req = JobRequest.Parse(argv);
+        if (req.Help)
+        {
+            Console.Write(Help);
+            return 0;
+        }
+        var settings = Settings.Load("krun");
+        var templates = JobTemplates.All(settings);
+        if (req.ListTemplates)
+        {
+            Console.Write(TemplateTable.Render(templates));
+            return 0;
+        }
+        JobCommand.CheckCommand("krun", req);
+        if (req.Venv is not null)
+            throw ToolHelp.NotYet("krun", "--venv");
+
+        var node = Node.Current;
+        var step = req.Command.Count > 0 && node.InJob;
+        // A job step takes only what was asked for: the allocation already has an account and time.
+        var spec = JobSpec.Resolve(req, settings, templates, withDefaults: !step, withAccount: !step);
+        var interactive = req.Command.Count == 0;
+        var pty = !interactive && !Console.IsInputRedirected && !Console.IsOutputRedirected && !AsksForTasks(req);
+
+        List<string> launch = interactive ? ["salloc"] : ["srun"];
+        if (!interactive)
+            launch.Add(pty ? "--pty" : "--quit-on-interrupt");
+        var plan = new JobPlan("krun", [.. launch, .. spec.SlurmOptions, .. req.Command], null, spec, req.Command);
+
+        if (req.Test)
+        {
+            Console.Write(req.Json ? plan.ToJson() : plan.CommandLine + "\n");
+            return 0;
+        }
+        if (interactive && node.InJob)
+            Output.Note("krun", $"note: already inside job {node.JobId}; this asks Slurm for a new allocation");
+        if (Output.StderrColor)
+            Console.Error.WriteLine(Output.Dim($"krun: {plan.CommandLine}", true));
+
+        Directory.SetCurrentDirectory(spec.Cwd);
+        if (interactive || pty)
+            return ChildProcess.Exec(plan.Argv); // the terminal belongs to the job from here on
+        var (code, tail) = ChildProcess.RunTeeStderr(plan.Argv);
+        if (code != 0 && SlurmErrors.AccountHint(tail, spec) is { } hint)
+            Output.Note("krun", "hint: " + hint);
+        return code;
+    }
+
+    static bool AsksForTasks(JobRequest req)
+        => req.SlurmOptions.Any(o => o[0] is "-n" or "--ntasks" || o[0].StartsWith("--ntasks", StringComparison.Ordinal) || o[0].StartsWith("-n", StringComparison.Ordinal));
+
+    static string Help => $"""
+        krun {BuildInfo.Version}: run on a compute node
+
+        usage: krun [RESOURCES...] [COMMAND [ARGS...]]
+
+          krun 4 3:00 15G gpu python train.py   run a command in a new job; krun exits with its code
+          krun 2 1:00                           interactive shell in a new allocation
+          krun -j Regular ./project snakemake   template, and run from ./project
+
+        Without a command, krun opens an interactive allocation (salloc). With one, srun runs it
+        and Ctrl-C cancels it. Inside an existing allocation, the command runs as a job step of it.
+
+        {GrammarHelp.Resources}
+        """;
+}
