@@ -51,7 +51,12 @@ static class Krun
 
         Directory.SetCurrentDirectory(spec.Cwd);
         if (interactive || pty)
-            return ChildProcess.Exec(plan.Argv); // the terminal belongs to the job from here on
+        {
+            // salloc's interactive step starts $SHELL on the node; without one it has nothing to run
+            var env = interactive && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SHELL"))
+                ? new Dictionary<string, string?> { ["SHELL"] = "/bin/bash" } : null;
+            return ChildProcess.Exec(plan.Argv, env); // the terminal belongs to the job from here on
+        }
         var (code, tail) = ChildProcess.RunTeeStderr(plan.Argv);
         if (code != 0 && SlurmErrors.AccountHint(tail, spec) is { } hint)
             Output.Note("krun", "hint: " + hint);

@@ -1,6 +1,7 @@
 namespace Kslurm.Tests.Foundation;
 
 /// <summary>`kslurm config account -i` against the real cluster's accounting (sacctmgr, sshare).</summary>
+[Collection("slurm")]
 public class AccountPickerTests
 {
     [Fact]

@@ -1,5 +1,9 @@
 namespace Kslurm.Tests;
 
+/// <summary>Tests that submit jobs share one small node: they run one at a time.</summary>
+[CollectionDefinition("slurm")]
+public sealed class SlurmCollection;
+
 /// <summary>
 /// The real one-node Slurm started by tests/cluster/slurm.sh (make test starts it when run as
 /// root). Commands run as its unprivileged users with a clean environment, as on a cluster.
@@ -18,9 +22,37 @@ public static class Cluster
         Result r;
         try { r = s.Exec("sinfo", ["-h", "-o", "%T"], timeoutMs: 15_000); }
         catch (System.ComponentModel.Win32Exception) { r = new Result(127, "", "sinfo not found"); }
-        if (r.Code != 0 || !r.Stdout.Contains("idle") && !r.Stdout.Contains("mix") && !r.Stdout.Contains("alloc"))
+        var state = r.Stdout.Trim();
+        if (r.Code != 0 || state.Length == 0 || state.StartsWith("down") || state.StartsWith("drain") || state.EndsWith('*'))
             throw new InvalidOperationException(
                 "the Slurm test cluster is not running: run `make test` as root, or `sudo bash tests/cluster/slurm.sh up` first\n" + r);
+    }
+
+    /// <summary>Waits until Slurm has finished with the job (it left the queue).</summary>
+    public static void WaitJob(string jobId, int seconds = 60)
+    {
+        using var s = new Sandbox();
+        for (var i = 0; i < seconds * 5; i++)
+        {
+            var r = s.Exec("squeue", ["-h", "-j", jobId, "-t", "PD,CF,R,CG,S"]);
+            if (r.Code == 0 && r.Stdout.Trim().Length == 0 || r.Code != 0)
+                return;
+            Thread.Sleep(200);
+        }
+        throw new TimeoutException($"job {jobId} still queued or running after {seconds} s");
+    }
+
+    /// <summary>`scontrol show job` of a job, as one line of fields.</summary>
+    public static string ShowJob(string jobId)
+    {
+        using var s = new Sandbox();
+        return s.Exec("scontrol", ["-o", "show", "job", jobId]).Stdout;
+    }
+
+    public static string ShortHostname()
+    {
+        using var s = new Sandbox();
+        return s.Exec("hostname", ["-s"]).Stdout.Trim();
     }
 
     /// <summary>The published binaries, copied where the test users can run them.</summary>
