@@ -31,7 +31,7 @@ internal static class NativeLibraryResolver
         }
     }
 
-    private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
+    internal static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
         if (name == "libzstd" && NativeLibrary.TryLoad("libzstd.so.1", assembly, searchPath, out nint handle))
             return handle;

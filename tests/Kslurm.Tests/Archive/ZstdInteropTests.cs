@@ -31,8 +31,10 @@ public class ZstdInteropTests
         Assert.Contains("Check: XXH64", list.Stdout);
     }
 
-    [Fact]
-    public void ZstdCliOutputIsReadByUs()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public void ZstdCliOutputIsReadByUs(int threads)
     {
         using var dir = new TempDir();
         byte[] data = Data(30_000_000, seed: 22);
@@ -40,15 +42,15 @@ public class ZstdInteropTests
 
         Zstd("-q", "-3", "-T0", dir.File("a"), "-o", dir.File("mt.zst"));
         Assert.Single(Frames(File.ReadAllBytes(dir.File("mt.zst")))); // one big frame
-        Assert.Equal(data, Decompress(File.ReadAllBytes(dir.File("mt.zst"))));
+        Assert.Equal(data, Decompress(File.ReadAllBytes(dir.File("mt.zst")), threads: threads));
 
         Zstd("-q", "--no-check", "-1", dir.File("a"), "-o", dir.File("nocheck.zst"));
         Assert.All(Frames(File.ReadAllBytes(dir.File("nocheck.zst"))), f => Assert.False(f.HasChecksum));
-        Assert.Equal(data, Decompress(File.ReadAllBytes(dir.File("nocheck.zst"))));
+        Assert.Equal(data, Decompress(File.ReadAllBytes(dir.File("nocheck.zst")), threads: threads));
 
         // Long-distance matching: a 128 MiB window, the decoder's default limit.
         Zstd("-q", "-5", "--long=27", dir.File("a"), "-o", dir.File("long.zst"));
-        Assert.Equal(data, Decompress(File.ReadAllBytes(dir.File("long.zst")), readSize: 12345));
+        Assert.Equal(data, Decompress(File.ReadAllBytes(dir.File("long.zst")), readSize: 12345, threads: threads));
     }
 
     [Fact]
@@ -79,23 +81,39 @@ public class ZstdInteropTests
     }
 
     [Fact]
-    public void ConcatenatedAndSkippableFrames()
+    public void ConcatenatedMixedAndSkippableFrames()
     {
-        byte[] a = Data(100_000, seed: 24), b = Data(2_000_000, seed: 25);
+        // Our small frames (decoded in parallel) interleaved with frames the parallel path must
+        // hand to the streaming decoder: skippable, no content size, above the size limit.
+        using var dir = new TempDir();
+        byte[] a = Data(100_000, seed: 24), b = Data(2_000_000, seed: 25), c = Data(3_000_000, seed: 31),
+            d = Data(ZstdDecompressStream.MaxParallelFrameSize + 1000, seed: 32);
+        File.WriteAllBytes(dir.File("c"), c);
+        File.WriteAllBytes(dir.File("d"), d);
+        Assert.Equal(0, Run("/bin/bash", "-c", $"cat '{dir.File("c")}' | {ZstdCli} -q -c > '{dir.File("c.zst")}'").ExitCode);
+        Zstd("-q", "-1", dir.File("d"), "-o", dir.File("d.zst"));
         var skippable = new byte[8 + 5];
         BinaryPrimitives.WriteUInt32LittleEndian(skippable, 0x184D2A53);
         BinaryPrimitives.WriteUInt32LittleEndian(skippable.AsSpan(4), 5);
-        byte[] z = [.. skippable, .. Compress(a), .. skippable, .. Compress(b, chunkSize: 700_000), .. skippable];
-        Assert.Equal([.. a, .. b], Decompress(z));
+        byte[] z =
+        [
+            .. skippable, .. Compress(a), .. skippable, .. Compress(b, chunkSize: 700_000),
+            .. File.ReadAllBytes(dir.File("c.zst")), .. Compress(a, chunkSize: 30_000),
+            .. File.ReadAllBytes(dir.File("d.zst")), .. Compress([]), .. Compress(b), .. skippable,
+        ];
+        byte[] expected = [.. a, .. b, .. c, .. a, .. d, .. b];
+        foreach (int threads in new[] { 1, 2, 5 })
+            Assert.Equal(expected, Decompress(z, threads: threads, readSize: 100_000));
 
-        using var dir = new TempDir();
         File.WriteAllBytes(dir.File("s.zst"), z);
         Zstd("-q", "-d", "-f", dir.File("s.zst"), "-o", dir.File("s")); // the CLI agrees it is valid
-        Assert.Equal([.. a, .. b], File.ReadAllBytes(dir.File("s")));
+        Assert.Equal(expected, File.ReadAllBytes(dir.File("s")));
     }
 
-    [Fact]
-    public void CorruptedByteInTheMiddleThrows()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void CorruptedByteInTheMiddleThrows(int threads)
     {
         byte[] data = Data(6_000_000, seed: 26);
         byte[] z = Compress(data, chunkSize: 1 << 20);
@@ -104,13 +122,15 @@ public class ZstdInteropTests
             byte[] bad = (byte[])z.Clone();
             int at = z.Length / 3 + i * 7919;
             bad[at] ^= (byte)(1 << (i % 8));
-            var e = Assert.Throws<InvalidDataException>(() => Decompress(bad));
+            var e = Assert.Throws<InvalidDataException>(() => Decompress(bad, threads: threads));
             Assert.StartsWith("zstd: ", e.Message);
         }
     }
 
-    [Fact]
-    public void CorruptionOnlyTheChecksumCanSeeIsReported()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void CorruptionOnlyTheChecksumCanSeeIsReported(int threads)
     {
         // Random bytes are stored as raw blocks: flipping one is invisible to the block decoder
         // and only the XXH64 checksum at the end of the frame catches it.
@@ -118,41 +138,57 @@ public class ZstdInteropTests
         new Random(27).NextBytes(data);
         byte[] z = Compress(data);
         z[z.Length / 2] ^= 0x10;
-        var e = Assert.Throws<InvalidDataException>(() => Decompress(z));
+        var e = Assert.Throws<InvalidDataException>(() => Decompress(z, threads: threads));
         Assert.Equal("zstd: corrupted data (checksum mismatch: Restored data doesn't match checksum)", e.Message);
 
         // Every later read fails too.
-        using var d = new ZstdDecompressStream(new MemoryStream(z));
+        using var d = new ZstdDecompressStream(new MemoryStream(z), threads);
         Assert.Throws<InvalidDataException>(() => d.CopyTo(Stream.Null));
         Assert.Throws<InvalidDataException>(() => d.ReadByte());
     }
 
     [Fact]
-    public void TruncatedInputThrows()
+    public void ParallelDecodingReturnsNoByteOfAFrameThatFailsItsChecksum()
+    {
+        byte[] data = new byte[300_000];
+        new Random(33).NextBytes(data);
+        byte[] z = Compress(data);
+        z[z.Length / 2] ^= 0x10;
+        using var d = new ZstdDecompressStream(new MemoryStream(z), threads: 2);
+        Assert.Throws<InvalidDataException>(() => d.Read(new byte[1000]));
+        Assert.Equal(0, d.BytesOut);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void TruncatedInputThrows(int threads)
     {
         byte[] data = Data(3_000_000, seed: 28);
         byte[] z = Compress(data, chunkSize: 1 << 20);
         int boundary = (int)Frames(z)[1].Offset;
         foreach (int keep in new[] { 1, 3, 4, 6, 100, z.Length / 2, boundary + 2, z.Length - 4, z.Length - 1 })
         {
-            var e = Assert.Throws<InvalidDataException>(() => Decompress(z[..keep]));
+            var e = Assert.Throws<InvalidDataException>(() => Decompress(z[..keep], threads: threads));
             Assert.StartsWith("zstd: truncated input", e.Message);
         }
         // A cut exactly between frames is indistinguishable from a shorter stream: valid.
-        Assert.Equal(data[..(1 << 20)], Decompress(z[..boundary]));
+        Assert.Equal(data[..(1 << 20)], Decompress(z[..boundary], threads: threads));
     }
 
-    [Fact]
-    public void EmptyGarbageAndTrailingGarbageThrow()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void EmptyGarbageAndTrailingGarbageThrow(int threads)
     {
-        var empty = Assert.Throws<InvalidDataException>(() => Decompress([]));
+        var empty = Assert.Throws<InvalidDataException>(() => Decompress([], threads: threads));
         Assert.StartsWith("zstd: truncated input", empty.Message);
 
-        var notZstd = Assert.Throws<InvalidDataException>(() => Decompress("hello world, not zstd"u8.ToArray()));
+        var notZstd = Assert.Throws<InvalidDataException>(() => Decompress("hello world, not zstd"u8.ToArray(), threads: threads));
         Assert.StartsWith("zstd: not zstd data", notZstd.Message);
 
         byte[] trailing = [.. Compress(Data(1000)), .. "garbage!"u8.ToArray()];
-        var e = Assert.Throws<InvalidDataException>(() => Decompress(trailing));
+        var e = Assert.Throws<InvalidDataException>(() => Decompress(trailing, threads: threads));
         Assert.StartsWith("zstd: corrupted data or trailing garbage", e.Message);
     }
 

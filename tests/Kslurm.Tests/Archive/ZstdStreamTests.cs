@@ -21,7 +21,8 @@ public class ZstdStreamTests
     {
         byte[] data = Data(size, seed: size);
         byte[] z = Compress(data, threads: threads, chunkSize: Chunk);
-        Assert.Equal(data, Decompress(z));
+        Assert.Equal(data, Decompress(z, threads: 1));
+        Assert.Equal(data, Decompress(z, threads: threads + 1));
 
         // One frame per started chunk (an empty input still gives one frame), every frame with
         // a checksum and its content size.
@@ -40,6 +41,18 @@ public class ZstdStreamTests
         Assert.True(z.Length < data.Length / 2, $"compressed to {z.Length}");
         Assert.Equal(12, Frames(z).Count); // ceil(50e6 / 4 MiB)
         Assert.Equal(data, Decompress(z, readSize: 1 << 20));
+        Assert.Equal(data, Decompress(z, readSize: 1 << 20, threads: 1));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void FramesAboveTheParallelLimitAreStreamed(int threads)
+    {
+        byte[] data = Data(ZstdDecompressStream.MaxParallelFrameSize + 3_000_000, seed: 51);
+        byte[] z = Compress(data, chunkSize: ZstdDecompressStream.MaxParallelFrameSize + 1);
+        Assert.Equal(2, Frames(z).Count);
+        Assert.Equal(data, Decompress(z, threads: threads));
     }
 
     [Theory]
@@ -91,10 +104,13 @@ public class ZstdStreamTests
         ZstdCompressStream.Compress(new MemoryStream(data), z, threads: 2, chunkSize: Chunk);
         Assert.Equal(Compress(data, threads: 1, chunkSize: Chunk), z.ToArray());
 
-        var back = new MemoryStream();
-        z.Position = 0;
-        ZstdDecompressStream.Decompress(z, back);
-        Assert.Equal(data, back.ToArray());
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var back = new MemoryStream();
+            z.Position = 0;
+            ZstdDecompressStream.Decompress(z, back, threads);
+            Assert.Equal(data, back.ToArray());
+        }
 
         using var dir = new TempDir();
         File.WriteAllBytes(dir.File("in"), data);
@@ -103,15 +119,17 @@ public class ZstdStreamTests
         Assert.Equal(data, File.ReadAllBytes(dir.File("out")));
     }
 
-    [Fact]
-    public void TinyReadsAndReadByte()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void TinyReadsAndReadByte(int threads)
     {
         byte[] data = Data(200_000, seed: 12);
         byte[] z = Compress(data, chunkSize: 30_000);
-        Assert.Equal(data, Decompress(z, readSize: 1));
-        Assert.Equal(data, Decompress(z, readSize: 4093));
+        Assert.Equal(data, Decompress(z, readSize: 1, threads: threads));
+        Assert.Equal(data, Decompress(z, readSize: 4093, threads: threads));
 
-        using var d = new ZstdDecompressStream(new MemoryStream(z));
+        using var d = new ZstdDecompressStream(new MemoryStream(z), threads);
         var back = new List<byte>();
         int b;
         while ((b = d.ReadByte()) >= 0)
@@ -121,12 +139,14 @@ public class ZstdStreamTests
         Assert.Equal(0, d.Read(new byte[10], 0, 10)); // stays at end
     }
 
-    [Fact]
-    public void SlowInputStreamDeliversOneByteAtATime()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SlowInputStreamDeliversOneByteAtATime(int threads)
     {
         byte[] data = Data(100_000, seed: 13);
         byte[] z = Compress(data, chunkSize: 40_000);
-        using var d = new ZstdDecompressStream(new TrickleStream(z));
+        using var d = new ZstdDecompressStream(new TrickleStream(z), threads);
         var back = new MemoryStream();
         d.CopyTo(back);
         Assert.Equal(data, back.ToArray());
@@ -156,6 +176,9 @@ public class ZstdStreamTests
 
         var c = new MemoryStream(Compress([]));
         new ZstdDecompressStream(c, leaveOpen: true).Dispose();
+        Assert.True(c.CanRead);
+        using (var d = new ZstdDecompressStream(c, threads: 2, leaveOpen: true))
+            Assert.Equal(-1, d.ReadByte());
         Assert.True(c.CanRead);
         new ZstdDecompressStream(c).Dispose();
         Assert.False(c.CanRead);

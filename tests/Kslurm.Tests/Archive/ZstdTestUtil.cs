@@ -58,9 +58,10 @@ internal static class ZstdTestUtil
         return ms.ToArray();
     }
 
-    public static byte[] Decompress(byte[] compressed, int readSize = 1 << 16)
+    /// <summary>threads: 1 = streaming decoder only; more = whole frames decoded in parallel.</summary>
+    public static byte[] Decompress(byte[] compressed, int readSize = 1 << 16, int threads = 0)
     {
-        using var z = new ZstdDecompressStream(new MemoryStream(compressed));
+        using var z = new ZstdDecompressStream(new MemoryStream(compressed), threads);
         var result = new MemoryStream();
         var buf = new byte[readSize];
         int n;
