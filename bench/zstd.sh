@@ -46,14 +46,14 @@ done
 echo "   cores: $(nproc)"
 
 echo "== compression (level 3)"
-hyperfine --warmup 1 --runs "$runs" --export-markdown "$res/compress.md" \
+hyperfine --warmup 1 --runs "$runs" --prepare sync --export-markdown "$res/compress.md" \
   -n "zstd -3 -T0" "zstd -q -f -3 -T0 '$input' -o '$res/tmp.zst'" \
   -n "zstd -3 -T1" "zstd -q -f -3 -T1 '$input' -o '$res/tmp.zst'" \
   -n "ours, all cores" "'$bin' c '$input' '$res/tmp.zst'" \
   -n "ours, -T 1" "'$bin' c '$input' '$res/tmp.zst' -T 1"
 
 echo "== decompression"
-hyperfine --warmup 1 --runs "$runs" --export-markdown "$res/decompress.md" \
+hyperfine --warmup 1 --runs "$runs" --prepare sync --export-markdown "$res/decompress.md" \
   -n "zstd -d, CLI file" "zstd -q -f -d '$res/input.cli.zst' -o '$res/tmp.out'" \
   -n "zstd -d, our file" "zstd -q -f -d '$res/input.ours.zst' -o '$res/tmp.out'" \
   -n "ours, CLI file" "'$bin' d '$res/input.cli.zst' '$res/tmp.out'" \

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
@@ -16,7 +15,8 @@ namespace Kslurm;
 /// </para>
 /// <para>
 /// Memory is bounded: at most 2 x threads chunks are in flight, each holding an input buffer of
-/// <c>chunkSize</c> and an output buffer of ZSTD_compressBound(chunkSize).
+/// up to <c>chunkSize</c> and an output buffer of up to ZSTD_compressBound(chunkSize), plus one
+/// compression context per worker (a few MB at level 3, much more at levels 19+).
 /// </para>
 /// <para>
 /// <see cref="Flush"/> deliberately does nothing: ending a frame on every Flush (tar writers
@@ -121,7 +121,9 @@ public sealed class ZstdCompressStream : Stream
         while (true)
         {
             Chunk c = _filling ??= RentChunk();
-            int n = input.Read(c.Input, c.Length, _chunkSize - c.Length);
+            if (c.Length == c.Input.Length)
+                c.Reserve(1, _chunkSize); // grows geometrically: small inputs stay small
+            int n = input.Read(c.Input, c.Length, c.Input.Length - c.Length);
             if (n == 0)
                 return;
             c.Length += n;
@@ -138,6 +140,7 @@ public sealed class ZstdCompressStream : Stream
         {
             Chunk c = _filling ??= RentChunk();
             int n = Math.Min(buffer.Length, _chunkSize - c.Length);
+            c.Reserve(n, _chunkSize);
             buffer[..n].CopyTo(c.Input.AsSpan(c.Length));
             c.Length += n;
             _bytesIn += n;
@@ -156,7 +159,7 @@ public sealed class ZstdCompressStream : Stream
     public override void WriteByte(byte value)
     {
         Chunk? c = _filling;
-        if (c != null && c.Length < _chunkSize - 1 && !_disposed && _fault == null)
+        if (c != null && c.Length < c.Input.Length && c.Length < _chunkSize - 1 && !_disposed && _fault == null)
         {
             // Fast path: room in the current chunk and it will not become full.
             c.Input[c.Length++] = value;
@@ -269,7 +272,7 @@ public sealed class ZstdCompressStream : Stream
             return _free.Pop();
         if (_all.Count < _maxInFlight)
         {
-            var c = new Chunk(ArrayPool<byte>.Shared.Rent(_chunkSize));
+            var c = new Chunk();
             _all.Add(c);
             return c;
         }
@@ -423,10 +426,11 @@ public sealed class ZstdCompressStream : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    /// <summary>One unit of work: an input chunk and the frame compressed from it.</summary>
-    private sealed class Chunk(byte[] input)
+    /// <summary>One unit of work: an input chunk and the frame compressed from it. Buffers are
+    /// sized to need (a small input never allocates a full chunk) and reused for later chunks.</summary>
+    private sealed class Chunk
     {
-        public readonly byte[] Input = input;
+        public byte[] Input = [];
         public int Length;
         public byte[]? Output;
         public int OutputLength;
@@ -438,12 +442,7 @@ public sealed class ZstdCompressStream : Stream
         {
             int bound = checked((int)ZstdNative.CompressBound((nuint)Length));
             if (Output == null || Output.Length < bound)
-            {
-                if (Output != null)
-                    ArrayPool<byte>.Shared.Return(Output);
-                Output = null;
-                Output = ArrayPool<byte>.Shared.Rent(bound);
-            }
+                Output = GC.AllocateUninitializedArray<byte>(bound);
             nuint r;
             // GetArrayDataReference gives a valid pointer even for a zero-length input.
             fixed (byte* src = &MemoryMarshal.GetArrayDataReference(Input))
@@ -454,11 +453,21 @@ public sealed class ZstdCompressStream : Stream
             OutputLength = (int)r;
         }
 
+        // Makes room for `count` more bytes, growing geometrically up to the chunk size.
+        public void Reserve(int count, int chunkSize)
+        {
+            int need = Length + count;
+            if (need <= Input.Length)
+                return;
+            int size = Math.Min(chunkSize, Math.Max(need, Math.Max(64 << 10, 2 * Input.Length)));
+            byte[] bigger = GC.AllocateUninitializedArray<byte>(size);
+            Input.AsSpan(0, Length).CopyTo(bigger);
+            Input = bigger;
+        }
+
         public void Release()
         {
-            ArrayPool<byte>.Shared.Return(Input);
-            if (Output != null)
-                ArrayPool<byte>.Shared.Return(Output);
+            Input = [];
             Output = null;
             Done.Dispose();
         }

@@ -392,7 +392,7 @@ public sealed class ZstdDecompressStream : Stream
                 return false;
             if (_in.Length - _inPos < count)
             {
-                byte[] target = _in.Length >= count ? _in : new byte[Math.Max(count, 2 * _in.Length)];
+                byte[] target = _in.Length >= count ? _in : GC.AllocateUninitializedArray<byte>(Math.Max(count, 2 * _in.Length));
                 Buffer.BlockCopy(_in, _inPos, target, 0, _inLen - _inPos);
                 _inLen -= _inPos;
                 _inPos = 0;

@@ -97,6 +97,23 @@ public class ZstdStreamTests
     }
 
     [Fact]
+    public void RandomizedShapes()
+    {
+        // Many small chunks exercise in-flight limits, recycling and frame boundaries in both
+        // directions far more than the default 4 MiB chunks do.
+        var rng = new Random(42);
+        for (int i = 0; i < 40; i++)
+        {
+            int size = rng.Next(4) == 0 ? rng.Next(100) : rng.Next(3_000_000);
+            int chunk = rng.Next(1, 200_000);
+            byte[] data = Data(size, seed: i);
+            byte[] z = Compress(data, level: rng.Next(-3, 6), threads: rng.Next(1, 7), chunkSize: chunk);
+            Assert.Equal(Math.Max(1, (size + chunk - 1) / chunk), Frames(z).Count);
+            Assert.Equal(data, Decompress(z, readSize: rng.Next(1, 300_000), threads: rng.Next(1, 5)));
+        }
+    }
+
+    [Fact]
     public void StaticHelpersAndWriteFrom()
     {
         byte[] data = Data(3 * Chunk + 5, seed: 11);
