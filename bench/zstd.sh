@@ -46,20 +46,26 @@ done
 echo "   cores: $(nproc)"
 
 echo "== compression (level 3)"
-hyperfine --warmup 1 --runs "$runs" --prepare sync --export-markdown "$res/compress.md" \
+# -N: no intermediate shell; `sync` before each run so one run's write-back does not slow the next.
+hyperfine -N --warmup 1 --runs "$runs" --prepare sync --export-markdown "$res/compress.md" \
   -n "zstd -3 -T0" "zstd -q -f -3 -T0 '$input' -o '$res/tmp.zst'" \
   -n "zstd -3 -T1" "zstd -q -f -3 -T1 '$input' -o '$res/tmp.zst'" \
   -n "ours, all cores" "'$bin' c '$input' '$res/tmp.zst'" \
   -n "ours, -T 1" "'$bin' c '$input' '$res/tmp.zst' -T 1"
 
-echo "== decompression"
-hyperfine --warmup 1 --runs "$runs" --prepare sync --export-markdown "$res/decompress.md" \
-  -n "zstd -d, CLI file" "zstd -q -f -d '$res/input.cli.zst' -o '$res/tmp.out'" \
-  -n "zstd -d, our file" "zstd -q -f -d '$res/input.ours.zst' -o '$res/tmp.out'" \
-  -n "ours, CLI file" "'$bin' d '$res/input.cli.zst' '$res/tmp.out'" \
-  -n "ours, our file" "'$bin' d '$res/input.ours.zst' '$res/tmp.out'" \
-  -n "ours -T 1, our file" "'$bin' d '$res/input.ours.zst' '$res/tmp.out' -T 1"
+echo "== decompression (to /dev/null: decoder speed without page-cache write costs)"
+hyperfine -N --warmup 1 --runs "$runs" --export-markdown "$res/decompress.md" \
+  -n "zstd -d, CLI file" "zstd -q -d -c '$res/input.cli.zst' -o /dev/null" \
+  -n "zstd -d, our file" "zstd -q -d -c '$res/input.ours.zst' -o /dev/null" \
+  -n "ours, CLI file" "'$bin' d '$res/input.cli.zst' /dev/null" \
+  -n "ours, our file" "'$bin' d '$res/input.ours.zst' /dev/null" \
+  -n "ours -T 1, our file" "'$bin' d '$res/input.ours.zst' /dev/null -T 1"
 
+echo "== round-trip check"
+"$bin" d "$res/input.ours.zst" "$res/tmp.out"
 cmp "$input" "$res/tmp.out"
+"$bin" d "$res/input.cli.zst" "$res/tmp.out"
+cmp "$input" "$res/tmp.out"
+echo "   ok"
 rm -f "$res/tmp.zst" "$res/tmp.out"
 echo "== results in $res/compress.md and $res/decompress.md"
