@@ -94,7 +94,6 @@ release() {
   publish
   local name="kslurm-$VERSION-linux-x86_64" stage
   stage="$(mktemp -d)"
-  trap 'rm -rf "$stage"' RETURN
   mkdir -p "$stage/$name/bin" "$stage/$name/etc/kslurm" "$stage/$name/share/kslurm" out
   cp "${TOOLS[@]/#/dist/}" "$stage/$name/bin/"
   cp packaging/config.toml.example "$stage/$name/etc/kslurm/config.toml.example"
@@ -107,6 +106,7 @@ release() {
   cp install.sh out/install.sh
   cp "$stage/$name/share/kslurm/kslurm.lua" out/kslurm.lua
   echo "$VERSION" > out/LATEST
+  rm -rf "$stage"
   say "out/$name.tar.gz ($(du -h "out/$name.tar.gz" | cut -f1)), .sha256, install.sh, kslurm.lua, LATEST"
 }
 

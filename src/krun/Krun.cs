@@ -37,6 +37,8 @@ static class Krun
         List<string> launch = interactive ? ["salloc"] : ["srun"];
         if (!interactive)
             launch.Add(pty ? "--pty" : "--quit-on-interrupt");
+        if (step && !AsksForTasks(req))
+            launch.Add("--ntasks=1"); // in an allocation srun would start one task per allocated CPU group
         var plan = new JobPlan("krun", [.. launch, .. spec.SlurmOptions, .. req.Command], null, spec, req.Command);
 
         if (req.Test)

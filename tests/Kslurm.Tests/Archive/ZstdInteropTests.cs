@@ -24,7 +24,7 @@ public class ZstdInteropTests
 
         // `zstd -lv` agrees on the frame count, sizes and that frames carry an XXH64 check.
         Result list = Run(ZstdCli, "-lv", dir.File("a.zst"));
-        Assert.Equal(0, list.ExitCode);
+        Assert.Equal(0, list.Code);
         int frames = Math.Max(1, (size + ZstdCompressStream.DefaultChunkSize - 1) / ZstdCompressStream.DefaultChunkSize);
         Assert.Matches($@"# Zstandard Frames: {frames}\b", list.Stdout);
         Assert.Matches($@"Decompressed Size: .*\({size} B\)", list.Stdout);
@@ -61,7 +61,7 @@ public class ZstdInteropTests
         File.WriteAllBytes(dir.File("a"), data);
         // bash pipes so zstd does not know the size in advance.
         Result r = Run("/bin/bash", "-c", $"cat '{dir.File("a")}' | {ZstdCli} -q -c > '{dir.File("pipe.zst")}'");
-        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(0, r.Code);
         byte[] z = File.ReadAllBytes(dir.File("pipe.zst"));
         Assert.All(Frames(z), f => Assert.Null(f.ContentSize));
         Assert.Equal(data, Decompress(z));
@@ -75,7 +75,7 @@ public class ZstdInteropTests
         using var dir = new TempDir();
         File.WriteAllBytes(dir.File("a"), Data(10_000, seed: 30));
         Result r = Run("/bin/bash", "-c", $"cat '{dir.File("a")}' | {ZstdCli} -q --long=28 -c > '{dir.File("w.zst")}'");
-        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(0, r.Code);
         var e = Assert.Throws<InvalidDataException>(() => Decompress(File.ReadAllBytes(dir.File("w.zst"))));
         Assert.StartsWith("zstd: frame needs a window above the 128 MiB decoder limit", e.Message);
     }
@@ -90,7 +90,7 @@ public class ZstdInteropTests
             d = Data(ZstdDecompressStream.MaxParallelFrameSize + 1000, seed: 32);
         File.WriteAllBytes(dir.File("c"), c);
         File.WriteAllBytes(dir.File("d"), d);
-        Assert.Equal(0, Run("/bin/bash", "-c", $"cat '{dir.File("c")}' | {ZstdCli} -q -c > '{dir.File("c.zst")}'").ExitCode);
+        Assert.Equal(0, Run("/bin/bash", "-c", $"cat '{dir.File("c")}' | {ZstdCli} -q -c > '{dir.File("c.zst")}'").Code);
         Zstd("-q", "-1", dir.File("d"), "-o", dir.File("d.zst"));
         var skippable = new byte[8 + 5];
         BinaryPrimitives.WriteUInt32LittleEndian(skippable, 0x184D2A53);
@@ -203,7 +203,7 @@ public class ZstdInteropTests
         z[z.Length / 2] ^= 1;
         File.WriteAllBytes(dir.File("bad.zst"), z);
         Result r = Run(ZstdCli, "-q", "-t", dir.File("bad.zst"));
-        Assert.NotEqual(0, r.ExitCode);
+        Assert.NotEqual(0, r.Code);
         Assert.Matches(new Regex("checksum", RegexOptions.IgnoreCase), r.Stderr);
     }
 }

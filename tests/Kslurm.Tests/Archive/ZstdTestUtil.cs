@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 
 namespace Kslurm.Tests.Archive;
 
@@ -139,33 +138,16 @@ internal static class ZstdTestUtil
         public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 
-    public sealed record Result(int ExitCode, string Stdout, string Stderr);
-
     public static Result Run(string exe, params string[] args)
     {
-        var psi = new ProcessStartInfo(exe)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string a in args)
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(120_000))
-        {
-            p.Kill();
-            throw new TimeoutException($"{exe} {string.Join(' ', args)} did not finish");
-        }
-        return new Result(p.ExitCode, stdout, stderr.Result);
+        using var sandbox = new Sandbox();
+        return sandbox.Exec(exe, args);
     }
 
     public static void Zstd(params string[] args)
     {
-        Result r = Run(ZstdCli, args);
-        if (r.ExitCode != 0)
-            throw new Xunit.Sdk.XunitException($"zstd {string.Join(' ', args)} failed ({r.ExitCode}): {r.Stderr}");
+        var r = Run(ZstdCli, args);
+        if (r.Code != 0)
+            throw new Xunit.Sdk.XunitException($"zstd {string.Join(' ', args)} failed ({r.Code}): {r.Stderr}");
     }
 }
