@@ -158,6 +158,13 @@ public class JobSpecTests
     }
 
     [Fact]
+    public void X11_word_and_flag_both_forward_x11()
+    {
+        Assert.Contains("--x11", Resolve(["x11", "xclock"]).SlurmOptions);
+        Assert.Contains("--x11", Resolve(["--x11", "xclock"]).SlurmOptions);
+    }
+
+    [Fact]
     public void Upstream_example_resolves_as_kslurm_did()
     {
         // kbatch 1-33:11 5G gpu --account some-account -j Regular
