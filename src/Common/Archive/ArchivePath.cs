@@ -1,0 +1,59 @@
+namespace Kslurm;
+
+/// <summary>Entry-name rules shared by the archive writer, extractor and reader.</summary>
+internal static class ArchivePath
+{
+    /// <summary>Permission bits a tar entry may carry (rwx for all, setuid, setgid, sticky).</summary>
+    public const UnixFileMode ModeBits = (UnixFileMode)0xFFF;
+
+    /// <summary>
+    /// The canonical relative form of a stored name: "./" prefixes, "." components, repeated and
+    /// trailing slashes dropped (GNU tar writes "./lib/", we write "lib/"). Returns "" for the
+    /// root itself ("./"), and null for names that are absolute or contain "..": those could
+    /// land outside the target folder.
+    /// </summary>
+    public static string? Normalise(string name)
+    {
+        if (name.Length == 0 || name[0] == '/')
+            return null;
+        bool clean = true;
+        foreach (string c in name.Split('/'))
+        {
+            if (c == "..")
+                return null;
+            if (c.Length == 0 || c == ".")
+                clean = false;
+        }
+        if (clean)
+            return name;
+        return string.Join('/', name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(c => c != "."));
+    }
+
+    /// <summary>Orders names by Unicode code point, which is UTF-8 byte order (what `tar --sort=name`
+    /// and `ls` in the C locale use). Plain ordinal comparison of UTF-16 differs for characters
+    /// above U+FFFF, whose surrogates sort below U+E000..U+FFFF.</summary>
+    public static int CompareCodePoints(string? a, string? b)
+    {
+        if (a == null || b == null)
+            return a == null ? (b == null ? 0 : -1) : 1;
+        int n = Math.Min(a.Length, b.Length);
+        for (int i = 0; i < n; i++)
+        {
+            char x = a[i], y = b[i];
+            if (x == y)
+                continue;
+            bool sx = char.IsSurrogate(x), sy = char.IsSurrogate(y);
+            if (sx != sy)
+                return sx ? 1 : -1;
+            return x - y;
+        }
+        return a.Length - b.Length;
+    }
+
+    /// <summary>The folder part of a relative path ("" at the top).</summary>
+    public static string Parent(string rel)
+    {
+        int slash = rel.LastIndexOf('/');
+        return slash < 0 ? "" : rel[..slash];
+    }
+}

@@ -1,0 +1,540 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Formats.Tar;
+using System.Runtime.ExceptionServices;
+
+namespace Kslurm;
+
+/// <summary>
+/// The safe extraction loop behind <see cref="TreeArchive.Extract"/>.
+/// <para>
+/// Safety rests on one fact: the target folder starts empty and only this code writes to it, so
+/// an in-memory map of everything extracted so far is the truth about the tree. Every entry's
+/// parents are checked against that map (never against the disk), so nothing is ever written
+/// through a symlink, including one the archive itself declared earlier. Symlinks and hard
+/// links are created only at the end, after all file contents are written and after every
+/// symlink has been re-checked against the complete map (a link that looked harmless may lead
+/// out once a later link is known: `d/x -> s/../../y` followed by `d/s -> ..`).
+/// </para>
+/// <para>
+/// Threads: the caller's thread reads the tar stream (the zstd decoder has its own workers),
+/// creates directories and hands small files to writer threads through a bounded queue (at most
+/// <see cref="WriteBudget"/> bytes in flight); files above <see cref="ExtractOptions.TransformLimit"/>
+/// are streamed to disk by the reading thread. Directories are created owner-writable and get
+/// their real mode and mtime last, deepest first, as GNU tar does.
+/// </para>
+/// </summary>
+internal sealed class TreeExtractor
+{
+    public const long WriteBudget = 128 << 20;
+    private const int MaxSymlinkHops = 40; // Linux's own limit (ELOOP)
+    private const string Hint = "only archives of a folder made by kpy or tar can be loaded; this one is damaged or was crafted";
+
+    private enum Kind { Directory, File, Symlink }
+
+    private sealed class Node(Kind kind)
+    {
+        public readonly Kind Kind = kind;
+        public string? LinkTarget;      // symlinks
+        public bool External;           // symlink to an absolute target the caller approved
+        public int DirIndex = -1;       // directories declared by the archive: index in _dirs
+    }
+
+    private sealed record DirMeta(string Rel, UnixFileMode Mode, long Seconds, long Nanoseconds);
+    private sealed record LinkMeta(string Rel, string Target, long Seconds, long Nanoseconds);
+    private sealed record WriteJob(string Rel, string Full, byte[] Buffer, int Length, UnixFileMode Mode, long Seconds, long Nanoseconds);
+
+    private readonly string _target;
+    private readonly ExtractOptions _options;
+    private readonly string _archive;
+    private readonly Dictionary<string, Node> _map = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _excluded = new(StringComparer.Ordinal);
+    private readonly List<DirMeta?> _dirs = new();
+    private readonly List<LinkMeta> _symlinks = new();
+    private readonly List<(string Rel, string Target)> _hardlinks = new();
+    private DirMeta? _rootMeta;
+
+    private readonly BlockingCollection<WriteJob> _jobs = new(new ConcurrentQueue<WriteJob>(), 1024);
+    private readonly ByteBudget _budget = new(WriteBudget);
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly List<Thread> _writers = new();
+    private ExceptionDispatchInfo? _writeError; // first failure of a writer thread
+
+    private long _files, _dirCount, _bytes;
+    private string? _lastEntry;
+    private string _where = ""; // for messages: which part of the archive is being read
+
+    public TreeExtractor(string targetDir, ExtractOptions options)
+    {
+        _target = Path.GetFullPath(targetDir).TrimEnd('/');
+        _options = options;
+        _archive = options.ArchiveName ?? "archive";
+    }
+
+    public ArchiveStats Run(Stream tar)
+    {
+        if (FileStat.TryLStat(_target) is not { Kind: FileKind.Directory })
+            throw new KslurmException($"cannot extract into {_target}: not a directory");
+        if (Directory.EnumerateFileSystemEntries(_target).Any())
+            throw new KslurmException($"cannot extract into {_target}: the folder is not empty");
+
+        int writers = _options.Writers > 0 ? _options.Writers : Math.Clamp(Environment.ProcessorCount, 2, 8);
+        for (int i = 0; i < writers; i++)
+        {
+            var t = new Thread(WriteLoop) { IsBackground = true, Name = "archive-write" };
+            _writers.Add(t);
+            t.Start();
+        }
+        try
+        {
+            ReadAll(tar);
+            StopWriters();
+            _writeError?.Throw();
+            return Finish();
+        }
+        catch (IOException e)
+        {
+            // Our own file-system calls: their messages name the path.
+            throw new KslurmException(e.Message, inner: e);
+        }
+        finally
+        {
+            _cancel.Cancel();
+            StopWriters();
+            _cancel.Dispose();
+        }
+    }
+
+    // ---- reading the archive (caller's thread) ----
+
+    private void ReadAll(Stream tar)
+    {
+        var input = new PositionStream(tar);
+        using var reader = new TarReader(input, leaveOpen: true);
+        long headerAt = 0;
+        while (true)
+        {
+            Volatile.Read(ref _writeError)?.Throw();
+            _where = _lastEntry == null ? "" : $" after entry '{_lastEntry}'";
+            TarEntry? entry = ReadArchive(() => reader.GetNextEntry(copyData: false));
+            if (entry == null)
+                break;
+            _where = $" in entry '{entry.Name}'";
+            Handle(entry);
+            _lastEntry = entry.Name;
+            // Everything of this entry has been consumed: the next header starts at the next block.
+            headerAt = (input.Position + 511) & ~511L;
+        }
+        // A stream that just stops (a zstd file cut at a frame boundary, a gzip file that ends
+        // early) also ends the reader; only the end-of-archive block proves nothing is missing.
+        if (input.Position < headerAt + 512)
+            throw new KslurmException(
+                $"{_archive}: truncated archive: it ends {(_lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'")} without the end-of-archive marker",
+                "the file is incomplete (interrupted copy or save?); save the environment again");
+        // Reading to the end makes the decompressor verify the last frame's checksum.
+        _where = " after the end-of-archive marker";
+        ReadArchive(() =>
+        {
+            input.CopyTo(Stream.Null);
+            return 0;
+        });
+    }
+
+    private T ReadArchive<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is not KslurmException and not OperationCanceledException and not OutOfMemoryException)
+        {
+            throw new KslurmException($"{_archive}: damaged archive{_where}: {e.Message}",
+                "the file is corrupt or incomplete; save the environment again", inner: e);
+        }
+    }
+
+    private KslurmException Refuse(string name, string why)
+        => new($"{_archive}: refusing entry '{name}': {why}; nothing more was extracted", Hint);
+
+    private void Handle(TarEntry entry)
+    {
+        string name = entry.Name;
+        TarEntryType type = entry.EntryType;
+        if (type == TarEntryType.GlobalExtendedAttributes)
+        {
+            Skip(entry);
+            return;
+        }
+        string rel = ArchivePath.Normalise(name)
+            ?? throw Refuse(name, name.StartsWith('/') ? "absolute path" : "path leads out of the target folder");
+
+        if (rel.Length == 0)
+        {
+            // "./" in archives made with `tar -C dir .`: the target folder's own mode and time.
+            if (type != TarEntryType.Directory)
+                throw Refuse(name, "the archive root is not a directory");
+            _rootMeta = new DirMeta("", entry.Mode & ArchivePath.ModeBits, Seconds(entry), Nanos(entry));
+            return;
+        }
+        if (IsExcluded(rel))
+        {
+            Skip(entry);
+            return;
+        }
+        CheckParents(rel, name);
+        if (_map.TryGetValue(rel, out Node? existing) && !(type == TarEntryType.Directory && existing.Kind == Kind.Directory))
+            throw Refuse(name, "appears twice in the archive");
+
+        string full = _target + "/" + rel;
+        switch (type)
+        {
+            case TarEntryType.Directory:
+                var meta = new DirMeta(rel, entry.Mode & ArchivePath.ModeBits, Seconds(entry), Nanos(entry));
+                if (existing != null)
+                {
+                    if (existing.DirIndex < 0)
+                    {
+                        existing.DirIndex = _dirs.Count;
+                        _dirs.Add(meta);
+                        _dirCount++;
+                    }
+                    else
+                    {
+                        _dirs[existing.DirIndex] = meta;
+                    }
+                    break;
+                }
+                // Owner-writable until the end, so that a read-only directory can be filled.
+                PosixIo.MkDir(full, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                _map[rel] = new Node(Kind.Directory) { DirIndex = _dirs.Count };
+                _dirs.Add(meta);
+                _dirCount++;
+                break;
+
+            case TarEntryType.RegularFile:
+            case TarEntryType.V7RegularFile:
+            case TarEntryType.ContiguousFile:
+                _map[rel] = new Node(Kind.File);
+                ExtractFile(entry, rel, full);
+                break;
+
+            case TarEntryType.HardLink:
+                string? linkRel = ArchivePath.Normalise(entry.LinkName);
+                if (string.IsNullOrEmpty(linkRel))
+                    throw Refuse(name, $"hard link to '{entry.LinkName}', outside the target folder");
+                if (!_map.TryGetValue(linkRel, out Node? linked) || linked.Kind != Kind.File)
+                {
+                    if (IsExcluded(linkRel))
+                        return; // its content was excluded, so is this name
+                    throw Refuse(name, $"hard link to '{entry.LinkName}', which is not a file extracted before it");
+                }
+                _map[rel] = new Node(Kind.File);
+                _hardlinks.Add((rel, linkRel));
+                break;
+
+            case TarEntryType.SymbolicLink:
+                AddSymlink(entry, rel, name);
+                break;
+
+            case TarEntryType.CharacterDevice:
+            case TarEntryType.BlockDevice:
+                throw Refuse(name, "device node");
+            case TarEntryType.Fifo:
+                throw Refuse(name, "fifo");
+            default:
+                throw Refuse(name, $"unsupported entry type {type}");
+        }
+    }
+
+    private bool IsExcluded(string rel)
+    {
+        if (_options.Exclude == null)
+            return false;
+        for (int slash = rel.IndexOf('/'); slash >= 0; slash = rel.IndexOf('/', slash + 1))
+            if (_excluded.Contains(rel[..slash]))
+                return true;
+        if (!_options.Exclude(rel))
+            return false;
+        _excluded.Add(rel);
+        return true;
+    }
+
+    private void Skip(TarEntry entry)
+    {
+        if (entry.DataStream != null)
+            ReadArchive(() =>
+            {
+                entry.DataStream.CopyTo(Stream.Null);
+                return 0;
+            });
+    }
+
+    // Every parent must be a directory of this extraction; missing ones are created like tar
+    // does (mode 0777 minus umask), anything else means writing through a symlink or a file.
+    private void CheckParents(string rel, string name)
+    {
+        for (int slash = rel.IndexOf('/'); slash >= 0; slash = rel.IndexOf('/', slash + 1))
+        {
+            string parent = rel[..slash];
+            if (_map.TryGetValue(parent, out Node? node))
+            {
+                if (node.Kind == Kind.Symlink)
+                    throw Refuse(name, $"it would be written through the symlink '{parent}'");
+                if (node.Kind == Kind.File)
+                    throw Refuse(name, $"its parent '{parent}' is a file");
+                continue;
+            }
+            PosixIo.MkDir(_target + "/" + parent, (UnixFileMode)0x1FF);
+            _map[parent] = new Node(Kind.Directory);
+        }
+    }
+
+    private void ExtractFile(TarEntry entry, string rel, string full)
+    {
+        long size = entry.Length;
+        UnixFileMode mode = entry.Mode & ArchivePath.ModeBits;
+        long sec = Seconds(entry), nsec = Nanos(entry);
+        _files++;
+        _bytes += size;
+        Stream? data = entry.DataStream;
+        if (size <= ExtractOptions.TransformLimit)
+        {
+            _budget.Acquire(size, _cancel.Token);
+            byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(size, 1));
+            try
+            {
+                if (size > 0)
+                    ReadArchive(() =>
+                    {
+                        (data ?? throw new EndOfStreamException("entry without data")).ReadExactly(buffer, 0, (int)size);
+                        return 0;
+                    });
+                _jobs.Add(new WriteJob(rel, full, buffer, (int)size, mode, sec, nsec), _cancel.Token);
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                _budget.Release(size);
+                throw;
+            }
+            return;
+        }
+
+        // Large file: streamed on this thread, never held in memory, not transformed.
+        int fd = PosixIo.Create(full);
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            long left = size;
+            while (left > 0)
+            {
+                int n = ReadArchive(() => data!.Read(chunk, 0, (int)Math.Min(chunk.Length, left)));
+                if (n == 0)
+                    ReadArchive<int>(() => throw new EndOfStreamException($"the data of '{entry.Name}' is cut short"));
+                PosixIo.Write(fd, chunk.AsSpan(0, n), full);
+                left -= n;
+            }
+            PosixIo.FChmod(fd, mode, full);
+            PosixIo.FSetMTime(fd, sec, nsec, full);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+            PosixIo.Close(fd, full);
+        }
+    }
+
+    private void AddSymlink(TarEntry entry, string rel, string name)
+    {
+        string stored = entry.LinkName;
+        if (stored.Length == 0)
+            throw Refuse(name, "symlink with an empty target");
+        string target = stored;
+        bool external = false;
+        if (stored.StartsWith('/') || !StaysInside(rel, stored))
+        {
+            // Absolute, or relative but leading out: only the caller's policy can allow it.
+            string? decided = _options.Symlink?.Invoke(rel, stored);
+            if (string.IsNullOrEmpty(decided))
+                throw Refuse(name, $"symlink to '{stored}', outside the target folder");
+            target = decided;
+            external = target.StartsWith('/');
+            if (!external && !StaysInside(rel, target))
+                throw Refuse(name, $"symlink to '{target}', outside the target folder");
+        }
+        _map[rel] = new Node(Kind.Symlink) { LinkTarget = target, External = external };
+        _symlinks.Add(new LinkMeta(rel, target, Seconds(entry), Nanos(entry)));
+    }
+
+    /// <summary>
+    /// Whether a relative symlink target, followed from the link's folder the way the kernel
+    /// would in the finished tree (through the symlinks known so far), stays in the tree. Names
+    /// not in the map are taken literally. A caller-approved absolute link may be the end of the
+    /// path but not be passed through.
+    /// </summary>
+    private bool StaysInside(string linkRel, string target)
+    {
+        var path = new List<string>(ArchivePath.Parent(linkRel).Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var todo = new Stack<string>(); // components still to walk, next on top
+        PushComponents(todo, target);
+        int hops = 0;
+        while (todo.Count > 0)
+        {
+            string c = todo.Pop();
+            if (c == ".")
+                continue;
+            if (c == "..")
+            {
+                if (path.Count == 0)
+                    return false;
+                path.RemoveAt(path.Count - 1);
+                continue;
+            }
+            path.Add(c);
+            if (!_map.TryGetValue(string.Join('/', path), out Node? node) || node.Kind != Kind.Symlink)
+                continue;
+            if (++hops > MaxSymlinkHops)
+                return true; // the kernel gives up here too: nothing is reached through this chain
+            if (node.External)
+                return todo.Count == 0;
+            path.RemoveAt(path.Count - 1);
+            PushComponents(todo, node.LinkTarget!);
+        }
+        return true;
+    }
+
+    private static void PushComponents(Stack<string> todo, string target)
+    {
+        string[] parts = target.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = parts.Length - 1; i >= 0; i--)
+            todo.Push(parts[i]);
+    }
+
+    // ---- writer threads ----
+
+    private void WriteLoop()
+    {
+        try
+        {
+            foreach (WriteJob job in _jobs.GetConsumingEnumerable())
+            {
+                try
+                {
+                    if (_writeError == null && !_cancel.IsCancellationRequested)
+                        WriteFile(job);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref _writeError, ExceptionDispatchInfo.Capture(e), null);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(job.Buffer);
+                    _budget.Release(job.Length);
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private void WriteFile(WriteJob job)
+    {
+        ReadOnlySpan<byte> content = job.Buffer.AsSpan(0, job.Length);
+        if (_options.Transform != null && _options.Transform(job.Rel, job.Buffer.AsMemory(0, job.Length)) is { } changed)
+            content = changed;
+        int fd = PosixIo.Create(job.Full);
+        try
+        {
+            PosixIo.Write(fd, content, job.Full);
+            // After the data: a write by a non-root user clears setuid/setgid.
+            PosixIo.FChmod(fd, job.Mode, job.Full);
+            PosixIo.FSetMTime(fd, job.Seconds, job.Nanoseconds, job.Full);
+        }
+        finally
+        {
+            PosixIo.Close(fd, job.Full);
+        }
+    }
+
+    private void StopWriters()
+    {
+        if (!_jobs.IsAddingCompleted)
+            _jobs.CompleteAdding();
+        foreach (Thread t in _writers)
+            t.Join();
+        _writers.Clear();
+    }
+
+    // ---- the end: links, then directory modes and times ----
+
+    private ArchiveStats Finish()
+    {
+        foreach (LinkMeta link in _symlinks)
+        {
+            Node node = _map[link.Rel];
+            if (!node.External && !StaysInside(link.Rel, link.Target))
+                throw Refuse(link.Rel, $"symlink to '{link.Target}' leads out of the target folder through other links of the archive");
+        }
+        foreach ((string rel, string target) in _hardlinks)
+            PosixIo.Link(_target + "/" + target, _target + "/" + rel);
+        foreach (LinkMeta link in _symlinks)
+        {
+            string full = _target + "/" + link.Rel;
+            PosixIo.Symlink(link.Target, full);
+            PosixIo.SetMTime(full, link.Seconds, link.Nanoseconds);
+        }
+        // Children were declared after their parents: reverse order finishes the deepest first,
+        // so setting a child's time no longer changes its (already final) parent.
+        for (int i = _dirs.Count - 1; i >= 0; i--)
+            if (_dirs[i] is { } d)
+                SetDirectory(_target + "/" + d.Rel, d);
+        if (_rootMeta != null)
+            SetDirectory(_target, _rootMeta);
+        return new ArchiveStats(_files, _dirCount, _symlinks.Count, _hardlinks.Count, _bytes);
+    }
+
+    private static void SetDirectory(string full, DirMeta d)
+    {
+        PosixIo.Chmod(full, d.Mode);
+        PosixIo.SetMTime(full, d.Seconds, d.Nanoseconds);
+    }
+
+    private static long Seconds(TarEntry e) => e.ModificationTime.ToUnixTimeSeconds();
+
+    private static long Nanos(TarEntry e)
+        => (e.ModificationTime.UtcTicks - DateTimeOffset.FromUnixTimeSeconds(Seconds(e)).UtcTicks) * 100;
+
+    /// <summary>Counts what the tar reader consumed, to check where the archive ended.</summary>
+    private sealed class PositionStream(Stream inner) : Stream
+    {
+        public override long Position
+        {
+            get => _position;
+            set => throw new NotSupportedException();
+        }
+
+        private long _position;
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = inner.Read(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override void Flush()
+        {
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

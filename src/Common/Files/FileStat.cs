@@ -1,0 +1,137 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace Kslurm;
+
+/// <summary>The file types of st_mode (S_IFMT bits).</summary>
+public enum FileKind
+{
+    Other,
+    Regular,
+    Directory,
+    Symlink,
+    Fifo,
+    Socket,
+    CharDevice,
+    BlockDevice,
+}
+
+/// <summary>
+/// What lstat(2) says about a path, never following a final symlink. .NET exposes neither the
+/// file type beyond file/directory/link, nor inode numbers and link counts (needed to find hard
+/// links), and its mode/time getters follow symlinks.
+/// </summary>
+public readonly record struct FileStat(
+    FileKind Kind, UnixFileMode Mode, ulong Device, ulong Inode, ulong Links,
+    uint Uid, uint Gid, long Size, long MTimeSeconds, long MTimeNanoseconds)
+{
+    /// <summary>lstat(path); null when the path does not exist (ENOENT, ENOTDIR).</summary>
+    /// <exception cref="IOException">Any other failure (permission, I/O error).</exception>
+    public static FileStat? TryLStat(string path)
+    {
+        Span<byte> buf = stackalloc byte[256]; // struct stat is 144 bytes on x86-64, 128 on arm64
+        int rc = StatNative.LStat(path, buf);
+        if (rc != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno is Libc.ENOENT or StatNative.ENOTDIR)
+                return null;
+            throw new IOException($"cannot stat {path}: {Libc.ErrorText(errno)}");
+        }
+        return StatNative.Parse(buf);
+    }
+
+    /// <summary>lstat(path), throwing <see cref="IOException"/> when it fails.</summary>
+    public static FileStat LStat(string path)
+        => TryLStat(path) ?? throw new IOException($"cannot stat {path}: {Libc.ErrorText(Libc.ENOENT)}");
+
+    public DateTimeOffset MTime => DateTimeOffset.FromUnixTimeSeconds(MTimeSeconds).AddTicks(MTimeNanoseconds / 100);
+}
+
+/// <summary>
+/// lstat through glibc's public ABI. glibc 2.33+ and musl export `lstat`; older glibc (down to
+/// the 2.17 kslurm targets) only `__lxstat(version, ...)`, which newer glibc still exports, so the
+/// first is tried and the second is the fallback. struct stat differs between x86-64 (kernel's
+/// own layout) and arm64 (the generic layout); both are decoded here.
+/// </summary>
+internal static unsafe partial class StatNative
+{
+    public const int ENOTDIR = 20;
+
+    // -1 = untried, 0 = lstat works, 1 = use __lxstat.
+    private static int s_flavour = -1;
+
+    [LibraryImport("libc", EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int lstat(string path, byte* buf);
+
+    [LibraryImport("libc", EntryPoint = "__lxstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int __lxstat(int version, string path, byte* buf);
+
+    public static int LStat(string path, Span<byte> buf)
+    {
+        fixed (byte* p = buf)
+        {
+            if (s_flavour <= 0)
+            {
+                try
+                {
+                    int rc = lstat(path, p);
+                    s_flavour = 0;
+                    return rc;
+                }
+                catch (EntryPointNotFoundException)
+                {
+                    s_flavour = 1;
+                }
+            }
+            return LXStat(path, p);
+        }
+    }
+
+    // _STAT_VER for the kernel-layout struct stat: 1 on x86-64, 0 on the generic-layout arches.
+    internal static int LXStat(string path, byte* buf)
+        => __lxstat(RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 1 : 0, path, buf);
+
+    public static FileStat Parse(ReadOnlySpan<byte> b)
+    {
+        uint mode;
+        ulong links;
+        uint uid, gid;
+        switch (RuntimeInformation.ProcessArchitecture)
+        {
+            case Architecture.X64:
+                links = BinaryPrimitives.ReadUInt64LittleEndian(b[16..]);
+                mode = BinaryPrimitives.ReadUInt32LittleEndian(b[24..]);
+                uid = BinaryPrimitives.ReadUInt32LittleEndian(b[28..]);
+                gid = BinaryPrimitives.ReadUInt32LittleEndian(b[32..]);
+                break;
+            case Architecture.Arm64:
+                mode = BinaryPrimitives.ReadUInt32LittleEndian(b[16..]);
+                links = BinaryPrimitives.ReadUInt32LittleEndian(b[20..]);
+                uid = BinaryPrimitives.ReadUInt32LittleEndian(b[24..]);
+                gid = BinaryPrimitives.ReadUInt32LittleEndian(b[28..]);
+                break;
+            default:
+                throw new PlatformNotSupportedException($"lstat: {RuntimeInformation.ProcessArchitecture} is not supported");
+        }
+        // Shared by both layouts: dev @0, ino @8, size @48, mtime @88/@96.
+        FileKind kind = (mode & 0xF000) switch
+        {
+            0x8000 => FileKind.Regular,
+            0x4000 => FileKind.Directory,
+            0xA000 => FileKind.Symlink,
+            0x1000 => FileKind.Fifo,
+            0xC000 => FileKind.Socket,
+            0x2000 => FileKind.CharDevice,
+            0x6000 => FileKind.BlockDevice,
+            _ => FileKind.Other,
+        };
+        return new FileStat(kind, (UnixFileMode)(mode & 0xFFF),
+            BinaryPrimitives.ReadUInt64LittleEndian(b),
+            BinaryPrimitives.ReadUInt64LittleEndian(b[8..]),
+            links, uid, gid,
+            BinaryPrimitives.ReadInt64LittleEndian(b[48..]),
+            BinaryPrimitives.ReadInt64LittleEndian(b[88..]),
+            BinaryPrimitives.ReadInt64LittleEndian(b[96..]));
+    }
+}
