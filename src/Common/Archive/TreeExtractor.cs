@@ -62,7 +62,7 @@ internal sealed class TreeExtractor
 
     private long _files, _dirCount, _bytes;
     private string? _lastEntry;
-    private string _where = ""; // for messages: which part of the archive is being read
+    private string _where = "before the first entry"; // for messages: which part of the archive is being read
 
     public TreeExtractor(string targetDir, ExtractOptions options)
     {
@@ -115,11 +115,11 @@ internal sealed class TreeExtractor
         while (true)
         {
             Volatile.Read(ref _writeError)?.Throw();
-            _where = _lastEntry == null ? "" : $" after entry '{_lastEntry}'";
+            _where = _lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'";
             TarEntry? entry = ReadArchive(() => reader.GetNextEntry(copyData: false));
             if (entry == null)
                 break;
-            _where = $" in entry '{entry.Name}'";
+            _where = $"in entry '{entry.Name}'";
             Handle(entry);
             _lastEntry = entry.Name;
             // Everything of this entry has been consumed: the next header starts at the next block.
@@ -129,10 +129,10 @@ internal sealed class TreeExtractor
         // early) also ends the reader; only the end-of-archive block proves nothing is missing.
         if (input.Position < headerAt + 512)
             throw new KslurmException(
-                $"{_archive}: truncated archive: it ends {(_lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'")} without the end-of-archive marker",
+                $"{_archive}: truncated archive: the data ends {(_lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'")} without the end-of-archive marker",
                 "the file is incomplete (interrupted copy or save?); save the environment again");
         // Reading to the end makes the decompressor verify the last frame's checksum.
-        _where = " after the end-of-archive marker";
+        _where = "after the end-of-archive marker";
         ReadArchive(() =>
         {
             input.CopyTo(Stream.Null);
@@ -146,9 +146,14 @@ internal sealed class TreeExtractor
         {
             return read();
         }
+        catch (EndOfStreamException e)
+        {
+            throw new KslurmException($"{_archive}: truncated archive: the data ends {_where}",
+                "the file is incomplete (interrupted copy or save?); save the environment again", inner: e);
+        }
         catch (Exception e) when (e is not KslurmException and not OperationCanceledException and not OutOfMemoryException)
         {
-            throw new KslurmException($"{_archive}: damaged archive{_where}: {e.Message}",
+            throw new KslurmException($"{_archive}: damaged archive ({_where}): {e.Message}",
                 "the file is corrupt or incomplete; save the environment again", inner: e);
         }
     }
@@ -330,7 +335,7 @@ internal sealed class TreeExtractor
             {
                 int n = ReadArchive(() => data!.Read(chunk, 0, (int)Math.Min(chunk.Length, left)));
                 if (n == 0)
-                    ReadArchive<int>(() => throw new EndOfStreamException($"the data of '{entry.Name}' is cut short"));
+                    ReadArchive<int>(() => throw new EndOfStreamException());
                 PosixIo.Write(fd, chunk.AsSpan(0, n), full);
                 left -= n;
             }

@@ -93,6 +93,7 @@ internal sealed class TreeWriter
     private ArchiveStats WriteAll(Stream output, FileStat rootStat)
     {
         long files = 0, dirs = 0, symlinks = 0, hardlinks = 0, bytes = 0;
+        bool any = false;
         using (var tar = new TarWriter(output, TarEntryFormat.Gnu, leaveOpen: true))
         {
             if (_leading != null)
@@ -106,11 +107,13 @@ internal sealed class TreeWriter
                     DataStream = new MemoryStream(_leading.Content.ToArray(), writable: false),
                 };
                 tar.WriteEntry(e);
+                any = true;
                 files++;
                 bytes += _leading.Content.Length;
             }
             foreach (Item item in _ordered.GetConsumingEnumerable())
             {
+                any = true;
                 var e = new GnuTarEntry(item.Type, item.Type == TarEntryType.Directory ? item.RelPath + "/" : item.RelPath)
                 {
                     Mode = item.Stat.Mode,
@@ -141,6 +144,10 @@ internal sealed class TreeWriter
             }
         }
         _walkError?.Throw();
+        // TarWriter writes the end-of-archive marker only after an entry; an empty tree still
+        // gets one, so that the reader can tell it from a truncated archive.
+        if (!any)
+            output.Write(new byte[1024]);
         return new ArchiveStats(files, dirs, symlinks, hardlinks, bytes, _skipped);
     }
 
