@@ -1,0 +1,223 @@
+using System.Buffers;
+using System.Text;
+
+namespace Kslurm;
+
+/// <summary>Which quoting rules decide whether a replaced path stands bare in a shell word.</summary>
+internal enum ShellSyntax { None, Sh, Csh, Fish }
+
+/// <summary>
+/// Byte-level replacement of the venv's old absolute paths by its new one, at path boundaries only.
+/// Works on raw bytes (UTF-8 paths) so everything around a match is kept byte for byte.
+/// </summary>
+internal sealed class PathRewriter
+{
+    // Old forms, longest first; each has a raw spelling and the percent-encoded spelling used after
+    // "file://" (pip's direct_url.json), which differs only when the path holds unusual characters.
+    readonly byte[][] _oldRaw;
+    readonly byte[][] _oldUrl;
+    readonly byte[] _new;
+    readonly byte[] _newUrl;
+    readonly byte[] _newQuoted; // '<new>' for a bare shell word, or _new when no quoting is needed
+
+    static readonly byte[] FileScheme = "file://"u8.ToArray();
+
+    public PathRewriter(IReadOnlyList<string> oldPaths, string newPath)
+    {
+        var olds = oldPaths.OrderByDescending(p => Encoding.UTF8.GetByteCount(p)).ToArray();
+        _oldRaw = olds.Select(p => Encoding.UTF8.GetBytes(p)).ToArray();
+        _oldUrl = olds.Select(p => Encoding.UTF8.GetBytes(PercentEncode(p))).ToArray();
+        _new = Encoding.UTF8.GetBytes(newPath);
+        _newUrl = Encoding.UTF8.GetBytes(PercentEncode(newPath));
+        _newQuoted = NeedsShellQuoting(newPath) ? Encoding.UTF8.GetBytes("'" + newPath + "'") : _new;
+        NewPath = newPath;
+    }
+
+    public string NewPath { get; }
+
+    /// <summary>True when some old path (raw or URL-encoded) occurs anywhere; a cheap, vectorised pre-check.</summary>
+    public bool Mentions(ReadOnlySpan<byte> s)
+    {
+        for (var i = 0; i < _oldRaw.Length; i++)
+            if (s.IndexOf(_oldRaw[i]) >= 0 || (_oldUrl[i].Length != _oldRaw[i].Length && s.IndexOf(_oldUrl[i]) >= 0))
+                return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Maps one path (not a text): an old path or anything below it becomes the same place under
+    /// the new path; anything else gives null. Used for shebang interpreters and symlink targets.
+    /// </summary>
+    public string? MapPath(string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes(path);
+        foreach (var old in _oldRaw)
+            if (bytes.AsSpan().StartsWith(old) && (bytes.Length == old.Length || bytes[old.Length] == (byte)'/'))
+                return NewPath + Encoding.UTF8.GetString(bytes, old.Length, bytes.Length - old.Length);
+        return null;
+    }
+
+    /// <summary>True when the path is the new path or below it (already relocated).</summary>
+    public bool IsUnderNew(string path)
+        => path == NewPath || path.StartsWith(NewPath + "/", StringComparison.Ordinal) || NewPath == "/";
+
+    /// <summary>
+    /// Replaces every old path at a boundary. Returns null when nothing changed. With a shell
+    /// syntax, a match outside any quotes becomes a single-quoted word when the new path needs it
+    /// (quoted words concatenate in sh, csh and fish, so '/new dir'/bin stays one word).
+    /// </summary>
+    public byte[]? Rewrite(ReadOnlySpan<byte> s, ShellSyntax shell = ShellSyntax.None)
+    {
+        if (!Mentions(s))
+            return null;
+        var output = new ArrayBufferWriter<byte>(s.Length + 256);
+        var quotes = new QuoteTracker(shell);
+        var copied = 0;
+        var changed = false;
+        var i = s.IndexOf((byte)'/');
+        while (i >= 0)
+        {
+            var (length, replacement) = MatchAt(s, i, ref quotes);
+            if (length > 0)
+            {
+                if (replacement is not null)
+                {
+                    output.Write(s[copied..i]);
+                    output.Write(replacement);
+                    copied = i + length;
+                    changed = true;
+                }
+                i += length;
+            }
+            else
+                i++;
+            if (i >= s.Length)
+                break;
+            var next = s[i..].IndexOf((byte)'/');
+            i = next < 0 ? -1 : i + next;
+        }
+        if (!changed)
+            return null;
+        output.Write(s[copied..]);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// At position i (a '/'): the length of the longest old or new path starting there at a
+    /// boundary (0 = none), and what to write instead (null = keep: it is already the new path).
+    /// </summary>
+    (int Length, byte[]? Replacement) MatchAt(ReadOnlySpan<byte> s, int i, ref QuoteTracker quotes)
+    {
+        if (i > 0 && IsNameByte(s[i - 1]))
+            return (0, null);
+        var url = i >= FileScheme.Length && s[(i - FileScheme.Length)..i].SequenceEqual(FileScheme);
+
+        var best = 0;
+        var bestIsOld = false;
+        void Try(ReadOnlySpan<byte> s, byte[] candidate, bool isOld)
+        {
+            if (candidate.Length > best && s[i..].StartsWith(candidate) && EndsAtBoundary(s, i + candidate.Length))
+            {
+                best = candidate.Length;
+                bestIsOld = isOld;
+            }
+            else if (candidate.Length == best && !isOld && s[i..].StartsWith(candidate) && EndsAtBoundary(s, i + candidate.Length))
+                bestIsOld = false; // old == new: nothing to do
+        }
+        for (var k = 0; k < _oldRaw.Length; k++)
+        {
+            Try(s, _oldRaw[k], true);
+            if (url)
+                Try(s, _oldUrl[k], true);
+        }
+        Try(s, _new, false);
+        if (url)
+            Try(s, _newUrl, false);
+
+        if (best == 0 || !bestIsOld)
+            return (best, null);
+        if (url)
+            return (best, _newUrl);
+        if (!ReferenceEquals(_newQuoted, _new) && quotes.Syntax != ShellSyntax.None && !quotes.InsideQuotesAt(s, i))
+            return (best, _newQuoted);
+        return (best, _new);
+    }
+
+    /// <summary>Bytes that continue a file name: a match followed or preceded by one is a different path.</summary>
+    static bool IsNameByte(byte b)
+        => b >= 0x80 || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
+           || b is (byte)'_' or (byte)'-' or (byte)'.' or (byte)'+' or (byte)'~' or (byte)'@' or (byte)'%';
+
+    static bool EndsAtBoundary(ReadOnlySpan<byte> s, int end) => end >= s.Length || !IsNameByte(s[end]);
+
+    /// <summary>pathname2url's encoding: everything but letters, digits, "_.-~/" as %XX of the UTF-8 bytes.</summary>
+    internal static string PercentEncode(string path)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(path))
+        {
+            if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b is (byte)'_' or (byte)'.' or (byte)'-' or (byte)'~' or (byte)'/')
+                sb.Append((char)b);
+            else
+                sb.Append('%').Append(b.ToString("X2"));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>True when the path cannot stand as a bare shell word.</summary>
+    internal static bool NeedsShellQuoting(string path)
+    {
+        foreach (var c in path)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '_' or '-' or '+' or ',' or '@' or '%' or '='))
+                return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Follows quote and comment state through a shell script from its start, forward only (matches
+    /// are visited in order). Approximate by design: enough for activate scripts, whose quoting is simple.
+    /// </summary>
+    struct QuoteTracker(ShellSyntax syntax)
+    {
+        public readonly ShellSyntax Syntax = syntax;
+        int _pos;
+        char _state; // '\0' bare, '\'' single, '"' double, '#' comment
+
+        public bool InsideQuotesAt(ReadOnlySpan<byte> s, int target)
+        {
+            while (_pos < target)
+            {
+                var b = s[_pos];
+                switch (_state)
+                {
+                    case '\0':
+                        if (b == '\'' || b == '"')
+                            _state = (char)b;
+                        else if (b == '\\' && Syntax != ShellSyntax.Csh)
+                            _pos++;
+                        else if (b == '#' && (_pos == 0 || s[_pos - 1] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)';'))
+                            _state = '#';
+                        break;
+                    case '\'':
+                        if (b == '\'')
+                            _state = '\0';
+                        else if (b == '\\' && Syntax == ShellSyntax.Fish)
+                            _pos++;
+                        break;
+                    case '"':
+                        if (b == '"')
+                            _state = '\0';
+                        else if (b == '\\' && Syntax != ShellSyntax.Csh)
+                            _pos++;
+                        break;
+                    case '#':
+                        if (b == '\n')
+                            _state = '\0';
+                        break;
+                }
+                _pos++;
+            }
+            return _state is '\'' or '"';
+        }
+    }
+}

@@ -1,0 +1,237 @@
+using System.Text;
+using System.Text.Unicode;
+
+namespace Kslurm;
+
+/// <summary>
+/// The rules that make a Python venv (CPython venv, virtualenv, uv) work at a different absolute
+/// path: applied per archive member while extracting (<see cref="RewriteFile"/>,
+/// <see cref="RewriteSymlink"/>), or to a tree on disk (<see cref="RelocateInPlace"/>).
+/// The rules are described in src/Common/Venv/README.md.
+/// </summary>
+public sealed partial class VenvRelocation
+{
+    readonly PathRewriter _paths;
+
+    /// <param name="oldPaths">The venv's absolute path when it was saved, and its symlink-resolved form (both are replaced).</param>
+    /// <param name="newPath">The absolute path the venv now lives at.</param>
+    /// <param name="oldName">The prompt name at save time (fallback for unknown activation templates only).</param>
+    /// <param name="newName">When set, the prompt becomes this name in pyvenv.cfg and every activation script.</param>
+    /// <exception cref="ArgumentException">A path that is not absolute, is "/", or a new path / name with a
+    /// character that cannot be written safely into every file format concerned (shell, csh, JSON, Python literals, PATH).</exception>
+    public VenvRelocation(IReadOnlyList<string> oldPaths, string newPath, string? oldName = null, string? newName = null)
+    {
+        ArgumentNullException.ThrowIfNull(oldPaths);
+        var olds = new List<string>();
+        foreach (var p in oldPaths)
+        {
+            var n = Normalize(p, nameof(oldPaths));
+            if (!olds.Contains(n))
+                olds.Add(n);
+        }
+        if (olds.Count == 0)
+            throw new ArgumentException("at least one old path is needed", nameof(oldPaths));
+        NewPath = Normalize(newPath, nameof(newPath));
+        if (FirstUnsafe(NewPath, allowSlash: true) is { } bad)
+            throw new ArgumentException($"the venv path {NewPath} contains {Describe(bad)}, which cannot be written safely into activation scripts and Python files", nameof(newPath));
+        if (newName is not null && (newName.Length == 0 || FirstUnsafe(newName, allowSlash: false) is not null))
+            throw new ArgumentException($"the venv name '{newName}' cannot be used as a prompt", nameof(newName));
+        OldPaths = olds;
+        OldName = oldName;
+        NewName = newName;
+        _paths = new PathRewriter(olds, NewPath);
+    }
+
+    public IReadOnlyList<string> OldPaths { get; }
+    public string NewPath { get; }
+    public string? OldName { get; }
+    public string? NewName { get; }
+
+    /// <summary>
+    /// The content a regular file must have at the new path, or null when it stays as it is
+    /// (binary, or no old path and no prompt in it). When this returns content, write the file
+    /// with a fresh modification time, not the archived one: Python trusts a cached .pyc whose
+    /// recorded source mtime and size still match, and a rewritten .py can keep its size.
+    /// </summary>
+    /// <param name="relPath">Path inside the venv, '/'-separated ("bin/activate", "./pyvenv.cfg").</param>
+    public byte[]? RewriteFile(string relPath, ReadOnlySpan<byte> content)
+    {
+        var rel = NormalizeRelative(relPath);
+        if (IsBinary(rel, content))
+            return null;
+        var activator = ActivatorOf(rel);
+        var isConfig = rel == "pyvenv.cfg";
+        var rename = NewName is not null && (isConfig || activator != ActivatorKind.None);
+        if (!rename && !_paths.Mentions(content))
+            return null;
+
+        byte[]? result = null;
+        if (_paths.Mentions(content))
+        {
+            var header = Shebang.Rewrite(content, _paths);
+            var consumed = header?.Consumed ?? 0;
+            var body = _paths.Rewrite(content[consumed..], ShellOf(activator));
+            if (header is not null || body is not null)
+                result = [.. header?.Header ?? [], .. body ?? content[consumed..]];
+        }
+        if (rename)
+        {
+            ReadOnlySpan<byte> current = result ?? content;
+            if (Utf8.IsValid(current))
+            {
+                var text = Encoding.UTF8.GetString(current);
+                var renamed = isConfig ? PromptRewriter.RewriteConfig(text, NewName!) : PromptRewriter.RewriteActivator(text, activator, NewName!, OldName);
+                if (renamed != text)
+                    result = Encoding.UTF8.GetBytes(renamed);
+            }
+        }
+        return result is null || content.SequenceEqual(result) ? null : result;
+    }
+
+    /// <summary>
+    /// The target a symlink must have at the new path: an absolute target under an old path moves
+    /// to the new path; a relative target that stays inside the venv, and an interpreter link
+    /// (bin/python, python3, python3.X, pypy...) to an absolute base interpreter, are kept.
+    /// Null = refuse the link (it leaves the venv and is not an interpreter link).
+    /// </summary>
+    public string? RewriteSymlink(string relPath, string linkTarget)
+    {
+        var rel = NormalizeRelative(relPath);
+        if (linkTarget.Length == 0 || linkTarget.Contains('\0'))
+            return null;
+        if (linkTarget.StartsWith('/'))
+        {
+            if (_paths.MapPath(linkTarget) is { } moved)
+                return moved;
+            if (_paths.IsUnderNew(linkTarget))
+                return linkTarget;
+            return IsInterpreterLink(rel) ? linkTarget : null;
+        }
+        return StaysInside(rel, linkTarget) ? linkTarget : null;
+    }
+
+    // ---- classification -------------------------------------------------------------------------
+
+    static readonly string[] BinaryExtensions =
+        [".pyc", ".pyo", ".so", ".a", ".o", ".dylib", ".whl", ".zip", ".egg", ".gz", ".bz2", ".xz", ".zst", ".tar", ".npy", ".npz"];
+
+    /// <summary>
+    /// Binary = a NUL byte anywhere, an ELF or zip signature, or a compiled/archive extension
+    /// (also "x.so.1"). Text files never hold NUL; every ELF file, .pyc and zip has one early.
+    /// </summary>
+    internal static bool IsBinary(string rel, ReadOnlySpan<byte> content)
+    {
+        var name = rel[(rel.LastIndexOf('/') + 1)..];
+        foreach (var ext in BinaryExtensions)
+            if (name.EndsWith(ext, StringComparison.OrdinalIgnoreCase))
+                return true;
+        if (name.Contains(".so.", StringComparison.Ordinal))
+            return true;
+        return content.StartsWith("\x7fELF"u8) || content.StartsWith("PK\x03\x04"u8) || content.IndexOf((byte)0) >= 0;
+    }
+
+    internal static ActivatorKind ActivatorOf(string rel)
+    {
+        var slash = rel.LastIndexOf('/');
+        var dir = slash < 0 ? "" : rel[..slash];
+        if (dir != "bin")
+            return ActivatorKind.None;
+        return rel[(slash + 1)..] switch
+        {
+            "activate" or "activate.sh" or "activate.bash" or "activate.zsh" => ActivatorKind.Bash,
+            "activate.csh" => ActivatorKind.Csh,
+            "activate.fish" => ActivatorKind.Fish,
+            "activate.nu" => ActivatorKind.Nu,
+            "activate.ps1" or "Activate.ps1" => ActivatorKind.PowerShell,
+            "activate_this.py" => ActivatorKind.Python,
+            _ => ActivatorKind.None,
+        };
+    }
+
+    static ShellSyntax ShellOf(ActivatorKind kind) => kind switch
+    {
+        ActivatorKind.Bash => ShellSyntax.Sh,
+        ActivatorKind.Csh => ShellSyntax.Csh,
+        ActivatorKind.Fish => ShellSyntax.Fish,
+        _ => ShellSyntax.None,
+    };
+
+    /// <summary>bin/python, python3, python3.11, python3.13t, pypy3, pypy3.10 (the names venv and virtualenv link to the base interpreter).</summary>
+    internal static bool IsInterpreterLink(string rel)
+    {
+        if (!rel.StartsWith("bin/", StringComparison.Ordinal) || rel.IndexOf('/', 4) >= 0)
+            return false;
+        var name = rel[4..];
+        var stem = name.StartsWith("python", StringComparison.Ordinal) ? name[6..]
+            : name.StartsWith("pypy", StringComparison.Ordinal) ? name[4..] : null;
+        if (stem is null)
+            return false;
+        if (stem.EndsWith('t') || stem.EndsWith('w'))
+            stem = stem[..^1];
+        return stem.All(c => char.IsAsciiDigit(c) || c == '.');
+    }
+
+    /// <summary>
+    /// A relative target resolved lexically against the link's folder never climbs above the venv
+    /// root. Lexical: it assumes the folders on the way are real folders, as in a venv; the
+    /// extractor must not write through symlinks in any case.
+    /// </summary>
+    internal static bool StaysInside(string rel, string target)
+    {
+        var parts = new List<string>(rel.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        if (parts.Count > 0)
+            parts.RemoveAt(parts.Count - 1); // the link itself
+        foreach (var part in target.Split('/'))
+        {
+            if (part is "" or ".")
+                continue;
+            if (part == "..")
+            {
+                if (parts.Count == 0)
+                    return false;
+                parts.RemoveAt(parts.Count - 1);
+            }
+            else
+                parts.Add(part);
+        }
+        return true;
+    }
+
+    // ---- validation -------------------------------------------------------------------------------
+
+    static string Normalize(string path, string param)
+    {
+        ArgumentNullException.ThrowIfNull(path, param);
+        if (!path.StartsWith('/') || path.Contains('\0'))
+            throw new ArgumentException($"'{path}' is not an absolute path", param);
+        while (path.Contains("//", StringComparison.Ordinal))
+            path = path.Replace("//", "/", StringComparison.Ordinal);
+        path = path.TrimEnd('/');
+        if (path.Length == 0)
+            throw new ArgumentException("the file system root cannot be a venv", param);
+        return path;
+    }
+
+    static string NormalizeRelative(string rel)
+    {
+        rel = rel.Replace('\\', '/');
+        while (rel.StartsWith("./", StringComparison.Ordinal))
+            rel = rel[2..];
+        return rel.TrimStart('/').TrimEnd('/');
+    }
+
+    /// <summary>
+    /// Characters refused in a new path or name: control characters, quotes, backslash, '$', '`'
+    /// and '!' (each needs escaping in some file the path lands in: sh, csh history, fish, JSON,
+    /// Python string literals, pip trampolines); ':' in a path (it would split PATH; venv refuses it too).
+    /// </summary>
+    static char? FirstUnsafe(string s, bool allowSlash)
+    {
+        foreach (var c in s)
+            if (char.IsControl(c) || c is '"' or '\'' or '\\' or '$' or '`' or '!' || (allowSlash ? c == ':' : c is '/' or ':'))
+                return c;
+        return null;
+    }
+
+    static string Describe(char c) => char.IsControl(c) ? $"a control character (U+{(int)c:X4})" : $"'{c}'";
+}
