@@ -7,7 +7,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Test-only packages: Lmod (modulefile test), curl (installer test), python3 (local HTTP server),
 # util-linux's `script` (a pseudo-terminal for prompts), zstd CLI (interop checks).
-need=(lmod curl python3 util-linux zstd binutils)
+need=(lmod curl python3 python3-venv util-linux zstd binutils)
 missing=()
 for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -10,25 +10,11 @@ static class Kbatch
 {
     public static int Run(string[] argv)
     {
-        if (ToolHelp.TryAnswer("kbatch", argv, () => Help))
+        if (JobTool.Start("kbatch", argv, () => Help, switches: ["--wait"]) is not { } job)
             return 0;
-        var req = JobRequest.Parse(argv, toolSwitches: ["--wait"]);
-        if (req.Help)
-        {
-            Console.Write(Help);
-            return 0;
-        }
-        var settings = Settings.Load("kbatch");
-        var templates = JobTemplates.All(settings);
-        if (req.ListTemplates)
-        {
-            Console.Write(TemplateTable.Render(templates));
-            return 0;
-        }
+        var (req, settings, templates) = job;
         if (req.Command.Count == 0)
             throw new UsageException("missing command", "kbatch [RESOURCES] COMMAND [ARGS...], or kbatch [RESOURCES] job.sh [ARGS...]");
-        if (req.Venv is not null)
-            throw ToolHelp.NotYet("kbatch", "--venv");
 
         var cwd = req.Directory ?? Environment.CurrentDirectory;
         var scriptPath = Path.Combine(cwd, req.Command[0]);
@@ -37,7 +23,20 @@ static class Kbatch
             JobCommand.CheckCommand("kbatch", req);
         // A script's own #SBATCH lines stand unless the user typed something else; our defaults fill the gaps.
         var spec = JobSpec.Resolve(req, settings, templates, preset: isScript ? BatchScript.PresetSlots(scriptPath) : null);
-        var script = isScript ? null : BatchScript.ForCommand(req.Command);
+        string? script = null;
+        if (req.Venv is not null)
+        {
+            // The job runs `kpy exec NAME -- ...`; a script given by the user keeps its #SBATCH lines
+            // by having them copied into the wrapper.
+            var inner = isScript ? BatchScript.Invocation(scriptPath, req.Command.Skip(1)) : req.Command;
+            script = BatchScript.ForCommand(JobCommand.InVenv("kbatch", req.Venv, settings, inner),
+                isScript ? BatchScript.Directives(scriptPath) : null);
+            isScript = false;
+        }
+        else if (!isScript)
+        {
+            script = BatchScript.ForCommand(req.Command);
+        }
 
         var head = new List<string> { "sbatch", "--parsable" };
         head.AddRange(spec.SlurmOptions);

@@ -8,24 +8,10 @@ static class Krun
 {
     public static int Run(string[] argv)
     {
-        if (ToolHelp.TryAnswer("krun", argv, () => Help))
+        if (JobTool.Start("krun", argv, () => Help) is not { } job)
             return 0;
-        var req = JobRequest.Parse(argv);
-        if (req.Help)
-        {
-            Console.Write(Help);
-            return 0;
-        }
-        var settings = Settings.Load("krun");
-        var templates = JobTemplates.All(settings);
-        if (req.ListTemplates)
-        {
-            Console.Write(TemplateTable.Render(templates));
-            return 0;
-        }
+        var (req, settings, templates) = job;
         JobCommand.CheckCommand("krun", req);
-        if (req.Venv is not null)
-            throw ToolHelp.NotYet("krun", "--venv");
 
         var node = Node.Current;
         var step = req.Command.Count > 0 && node.InJob;
@@ -39,7 +25,16 @@ static class Krun
             launch.Add(pty ? "--pty" : "--quit-on-interrupt");
         if (step && !AsksForTasks(req))
             launch.Add("--ntasks=1"); // in an allocation srun would start one task per allocated CPU group
-        var plan = new JobPlan("krun", [.. launch, .. spec.SlurmOptions, .. req.Command], null, spec, req.Command);
+        List<string> tail = [.. req.Command];
+        if (req.Venv is not null)
+        {
+            // An interactive session with a venv: a shell in a job step, inside the loaded venv.
+            var shell = Environment.GetEnvironmentVariable("SHELL") is { Length: > 0 } sh ? sh : "/bin/bash";
+            tail = interactive
+                ? ["srun", "--pty", .. JobCommand.InVenv("krun", req.Venv, settings, [shell])]
+                : JobCommand.InVenv("krun", req.Venv, settings, req.Command);
+        }
+        var plan = new JobPlan("krun", [.. launch, .. spec.SlurmOptions, .. tail], null, spec, req.Command);
 
         if (req.Test)
         {
@@ -59,8 +54,8 @@ static class Krun
                 ? new Dictionary<string, string?> { ["SHELL"] = "/bin/bash" } : null;
             return ChildProcess.Exec(plan.Argv, env); // the terminal belongs to the job from here on
         }
-        var (code, tail) = ChildProcess.RunTeeStderr(plan.Argv);
-        if (code != 0 && SlurmErrors.AccountHint(tail, spec) is { } hint)
+        var (code, slurmErrors) = ChildProcess.RunTeeStderr(plan.Argv);
+        if (code != 0 && SlurmErrors.AccountHint(slurmErrors, spec) is { } hint)
             Output.Note("krun", "hint: " + hint);
         return code;
     }

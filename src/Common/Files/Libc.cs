@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Kslurm;
 
 /// <summary>The few libc calls .NET does not expose: flock, fsync of a directory, exec, isatty.</summary>
-internal static partial class Libc
+public static partial class Libc
 {
     const string Lib = "libc";
 
@@ -34,6 +34,22 @@ internal static partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
+
+    [LibraryImport(Lib, EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr RealPathNative(string path, IntPtr resolved);
+
+    [LibraryImport(Lib, EntryPoint = "free")]
+    private static partial void Free(IntPtr p);
+
+    /// <summary>The path with every symlink resolved, or null if it does not exist.</summary>
+    public static string? RealPath(string path)
+    {
+        var p = RealPathNative(path, IntPtr.Zero);
+        if (p == IntPtr.Zero)
+            return null;
+        try { return Marshal.PtrToStringUTF8(p); }
+        finally { Free(p); }
+    }
 
     public static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 }

@@ -16,6 +16,38 @@ public static class BatchScript
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The #SBATCH lines of a script's header. Like sbatch, reading stops at the first line that is
+    /// neither a comment nor blank.
+    /// </summary>
+    public static List<string> Directives(string path)
+    {
+        var lines = new List<string>();
+        foreach (var raw in File.ReadLines(path).Skip(1))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0)
+                continue;
+            if (!line.StartsWith('#'))
+                break;
+            if (line.StartsWith("#SBATCH", StringComparison.Ordinal))
+                lines.Add(line);
+        }
+        return lines;
+    }
+
+    /// <summary>How to run a script file: directly when executable, else through its #! interpreter.</summary>
+    public static List<string> Invocation(string path, IEnumerable<string> args)
+    {
+        var full = Path.GetFullPath(path);
+        const UnixFileMode exec = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        if ((File.GetUnixFileMode(full) & exec) != 0)
+            return [full, .. args];
+        var shebang = File.ReadLines(full).First()[2..].Trim();
+        var parts = shebang.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries);
+        return [.. parts, full, .. args];
+    }
+
     /// <summary>A file to submit as it is: a regular file starting with "#!" (sbatch needs one).</summary>
     public static bool IsScript(string path)
     {
@@ -30,24 +62,13 @@ public static class BatchScript
         catch (UnauthorizedAccessException) { return false; }
     }
 
-    /// <summary>
-    /// Which resources a script's #SBATCH lines set, so kbatch adds its defaults only for the
-    /// others. Like sbatch, stops at the first line that is neither a comment nor blank.
-    /// </summary>
+    /// <summary>Which resources a script's #SBATCH lines set, so kbatch adds its defaults only for the others.</summary>
     public static HashSet<SlurmOptions.Slot> PresetSlots(string path)
     {
         var slots = new HashSet<SlurmOptions.Slot>();
-        foreach (var raw in File.ReadLines(path).Skip(1))
+        foreach (var line in Directives(path))
         {
-            var line = raw.Trim();
-            if (line.Length == 0)
-                continue;
-            if (!line.StartsWith('#'))
-                break;
-            if (!line.StartsWith("#SBATCH", StringComparison.Ordinal))
-                continue;
-            var words = line[7..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            foreach (var w in words.Where(w => w.StartsWith('-')))
+            foreach (var w in line[7..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Where(w => w.StartsWith('-')))
             {
                 var slot = SlurmOptions.SlotOf(w);
                 if (w is "-t" || w.StartsWith("-t", StringComparison.Ordinal) && w.Length > 2 && char.IsDigit(w[2]))

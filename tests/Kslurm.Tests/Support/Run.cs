@@ -83,16 +83,20 @@ public sealed class Sandbox : IDisposable
 
 public static class Expect
 {
-    /// <summary>A user-facing error: exact exit code, one `tool: error:` line (+ optional hint), no stack trace.</summary>
+    /// <summary>
+    /// A user-facing error: exact exit code, one `tool: error:` line (+ optional hint) at the end,
+    /// only the tool's own progress notes before it, no stack trace.
+    /// </summary>
     public static void Error(Result r, string tool, int code, string contains)
     {
         Assert.True(r.Code == code, $"expected exit {code}\n{r}");
         var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length is 1 or 2, $"expected a one-line error (+hint)\n{r}");
-        Assert.StartsWith($"{tool}: error: ", lines[0]);
-        Assert.Contains(contains, lines[0]);
-        if (lines.Length == 2)
-            Assert.StartsWith($"{tool}: hint: ", lines[1]);
+        var at = Array.FindIndex(lines, l => l.StartsWith($"{tool}: error: ", StringComparison.Ordinal));
+        Assert.True(at >= 0 && lines.Length - at is 1 or 2, $"expected a one-line error (+hint) at the end\n{r}");
+        Assert.All(lines[..at], l => Assert.StartsWith($"{tool}: ", l));
+        Assert.Contains(contains, lines[at]);
+        if (lines.Length - at == 2)
+            Assert.StartsWith($"{tool}: hint: ", lines[at + 1]);
         Assert.DoesNotContain("   at ", r.Stderr);
         Assert.DoesNotContain("Exception", r.Stderr);
     }

@@ -1,0 +1,55 @@
+namespace Kslurm.Tools;
+
+/// <summary>
+/// `kpy exec NAME [--] COMMAND...`: run a command inside a saved venv on this node, loading it
+/// first if it is not here yet. This is what `krun/kbatch --venv NAME` put in front of the
+/// user's command; argv reaches the command untouched.
+/// </summary>
+static class ExecCommand
+{
+    const string Usage = "usage: kpy exec NAME [--] COMMAND [ARGS...]";
+
+    public static int Run(string[] argv)
+    {
+        if (argv.Length == 0 || argv[0] is "-h" or "--help")
+        {
+            if (argv.Length == 0)
+                throw new UsageException("missing NAME", Usage);
+            Console.Write(Usage + "\n");
+            return 0;
+        }
+        var name = VenvName.Check(argv[0]);
+        var command = argv.Skip(1).SkipWhile((a, i) => i == 0 && a == "--").ToArray();
+        if (command.Length == 0)
+            throw new UsageException("missing COMMAND", Usage);
+        var store = VenvStore.Current();
+        var dir = store.LivePath(name);
+        if (!Directory.Exists(dir))
+            dir = LoadCommand.LoadInto(store, name, name);
+        var bin = Path.Combine(dir, "bin");
+        var env = new Dictionary<string, string?>
+        {
+            ["VIRTUAL_ENV"] = dir,
+            ["VIRTUAL_ENV_PROMPT"] = name,
+            ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH"),
+            ["PYTHONHOME"] = null,
+            // the shell snippet (if the command is an interactive shell) activates it properly
+            ["KSLURM_KPY_ACTIVATE"] = dir,
+        };
+        if (store.Node.InJob)
+            env["PIP_NO_INDEX"] = "1"; // compute nodes: pip must not try the internet
+        var program = command[0].Contains('/') ? command[0] : Which(command[0], env["PATH"]!) ?? command[0];
+        return ChildProcess.Exec([program, .. command[1..]], env);
+    }
+
+    static string? Which(string name, string path)
+    {
+        foreach (var d in path.Split(':'))
+        {
+            var candidate = Path.Combine(d.Length == 0 ? "." : d, name);
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,55 @@
+namespace Kslurm.Tools;
+
+/// <summary>kpy: build a venv once, save it to permanent storage, load it onto any node's scratch.</summary>
+static class KpyMain
+{
+    public static int Run(string[] argv)
+    {
+        if (ToolHelp.TryAnswer("kpy", argv, () => Help))
+            return 0;
+        if (argv.Length == 0)
+            throw new UsageException("missing command", "run `kpy --help` to see the commands");
+        var rest = argv[1..];
+        return argv[0] switch
+        {
+            "create" => CreateCommand.Run(rest),
+            "save" => SaveCommand.Run(rest),
+            "load" => LoadCommand.Run(rest),
+            "activate" => ActivateCommand.Run(rest),
+            "list" => ListCommand.Run(rest),
+            "info" => InfoCommand.Run(rest),
+            "rm" => RemoveCommand.Run(rest),
+            "export" => ExportCommand.Run(rest),
+            "exec" => ExecCommand.Run(rest),
+            "bash" or "zsh" => ShellInit.PrintLine(argv[0], rest),
+            "init" => ShellInit.Print(rest),
+            "_prompt" => PromptCommand.Run(rest),
+            var other when other.StartsWith('-') => throw new UsageException($"unknown option '{other}'", "run `kpy --help` to see the commands"),
+            var other => throw new UsageException($"unknown command '{other}'",
+                "commands: create, save, load, activate, list, info, rm, export, exec, bash, zsh"),
+        };
+    }
+
+    internal static string Help => $"""
+        kpy {BuildInfo.Version}: save Python virtual environments to permanent storage and load them on any node
+
+        usage: kpy COMMAND [ARGS...]
+
+          create [NAME] [3.X]          new venv on this node's scratch (python3.X, else python3)
+          save [-f] [NAME]             archive the active venv to <pipdir>/venv_archives/NAME.tar.zst
+          load NAME [--as NEW]         unpack a saved venv onto this node's scratch and activate it
+          activate [NAME]              activate a venv already on this node (no NAME: list them)
+          list                         saved venvs: name, size, date, Python, modules
+          info NAME                    everything recorded about a saved venv
+          rm NAME                      delete a saved venv
+          export NAME [--path DIR]     unpack a saved venv into DIR (default ./NAME), working there
+          exec NAME [--] COMMAND...    run a command in a saved venv, loading it onto this node if needed
+          bash | zsh                   print the line to add to ~/.bashrc / ~/.zshrc
+
+        Venvs live in $SLURM_TMPDIR/kpy/NAME inside a job, else in $TMPDIR/kpy-$USER/NAME.
+        With the shell line installed, load/activate/create activate in your current shell, `pip`
+        adds --no-index inside jobs and uses <pipdir>/wheels, and the prompt shows *NAME when the
+        venv changed since it was saved. Without it, kpy opens a subshell (`deactivate` leaves it).
+
+        """;
+}

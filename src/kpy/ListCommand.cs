@@ -1,0 +1,56 @@
+using System.Text;
+
+namespace Kslurm.Tools;
+
+/// <summary>`kpy list`: the saved venvs, with what their records say.</summary>
+static class ListCommand
+{
+    public static int Run(string[] argv)
+    {
+        var a = Args.Parse(argv, "usage: kpy list");
+        a.NoMorePositionals(0, "usage: kpy list");
+        var store = VenvStore.Current();
+        var saved = store.Saved();
+        if (saved.Count == 0)
+        {
+            Output.Note("kpy", $"no saved venvs in {store.ArchiveDir}");
+            return 0;
+        }
+        var live = store.Live().ToHashSet(StringComparer.Ordinal);
+        var rows = new List<string[]> { new[] { "NAME", "SIZE", "SAVED", "PYTHON", "MODULES", "HERE" } };
+        foreach (var s in saved)
+        {
+            VenvMeta? meta = null;
+            string python = "?", modules = "";
+            try
+            {
+                meta = Unpacker.ReadMeta(s);
+            }
+            catch (KslurmException)
+            {
+                python = "(damaged)";
+            }
+            if (meta is not null)
+            {
+                python = meta.PythonVersion ?? "?";
+                modules = string.Join(' ', meta.Modules);
+            }
+            else if (s.Legacy)
+            {
+                python = "(kslurm .tar.gz)";
+            }
+            rows.Add([s.Name, Format.Bytes(s.File.Length), Format.Date(meta?.Saved ?? s.File.LastWriteTimeUtc), python, modules, live.Contains(s.Name) ? "yes" : ""]);
+        }
+        Console.Write(Table(rows));
+        return 0;
+    }
+
+    internal static string Table(List<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        var sb = new StringBuilder();
+        foreach (var r in rows)
+            sb.Append(string.Join("  ", r.Select((c, i) => i == r.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd()).Append('\n');
+        return sb.ToString();
+    }
+}

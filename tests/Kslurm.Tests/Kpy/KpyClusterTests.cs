@@ -1,0 +1,65 @@
+namespace Kslurm.Tests.Kpy;
+
+/// <summary>
+/// The point of kpy: built and saved on the login node, loaded in a real Slurm job onto
+/// $SLURM_TMPDIR, working there with and without activation.
+/// </summary>
+[Collection("slurm")]
+public class KpyClusterTests
+{
+    static ClusterUser WithSavedDemo(string name)
+    {
+        var u = new ClusterUser();
+        var pipdir = Path.Combine(u.Home, "pipdir");
+        Expect.Ok(u.Tool("kslurm", "config", "pipdir", pipdir));
+        var wheels = Path.Combine(u.Home, "wheels");
+        DemoWheel.WriteTo(wheels);
+        new Sandbox().Exec("chown", ["-R", $"{u.Name}:", wheels]);
+        u.Env["TMPDIR"] = Path.Combine(u.Home, "login-tmp");
+        var r = u.Run("bash", ["-c", $"""
+            mkdir -p "$TMPDIR"
+            eval "$({Cluster.Tool("kpy")} init bash)"
+            kpy create {name} 2>/dev/null || exit 10
+            pip install -q --no-index --find-links {wheels} kslurmdemo || exit 11
+            kpy save {name} || exit 12
+            """]);
+        Expect.Ok(r);
+        return u;
+    }
+
+    [Fact]
+    public void Krun_venv_loads_onto_slurm_tmpdir_and_runs_the_entry_point()
+    {
+        using var u = WithSavedDemo("demo");
+        var r = u.Tool("krun", "--venv", "demo", "0:05", "sh", "-c",
+            "kslurm-demo 'x y'; python -c 'import sys; print(\"sys.prefix=\" + sys.prefix)'; echo \"tmp=$SLURM_TMPDIR\"");
+        Expect.Ok(r);
+        var tmp = r.Stdout.Split('\n').Single(l => l.StartsWith("tmp=", StringComparison.Ordinal))[4..];
+        Assert.StartsWith("/", tmp);
+        var expected = $"{tmp}/kpy/demo";
+        Assert.Contains($"prefix={expected}\n", r.Stdout);
+        Assert.Contains($"sys.prefix={expected}\n", r.Stdout);
+        Assert.Contains("args=['x y']", r.Stdout);
+    }
+
+    [Fact]
+    public void Kbatch_venv_runs_the_command_inside_the_loaded_venv()
+    {
+        using var u = WithSavedDemo("batchy");
+        var r = u.Tool("kbatch", "--venv", "batchy", "0:05", "--wait", "kslurm-demo", "a b");
+        Expect.Ok(r);
+        var id = r.Stdout.Trim();
+        var output = File.ReadAllText(Path.Combine(u.Work, $"slurm-{id}.out"));
+        Assert.Matches(@"prefix=/\S+/kpy/batchy\n", output);
+        Assert.Contains("args=['a b']", output);
+    }
+
+    [Fact]
+    public void Unknown_venv_fails_before_submitting()
+    {
+        using var u = WithSavedDemo("known");
+        var r = u.Tool("krun", "--venv", "unknown", "0:05", "true");
+        Expect.Error(r, "krun", 1, "no saved venv called unknown");
+        Assert.Contains("saved venvs: known", r.Stderr);
+    }
+}
