@@ -138,7 +138,7 @@ internal sealed class PathRewriter
             return (best, null);
         if (url)
             return (best, _newUrl);
-        if (!ReferenceEquals(_newQuoted, _new) && quotes.Syntax != ShellSyntax.None && !quotes.InsideQuotesAt(s, i))
+        if (!ReferenceEquals(_newQuoted, _new) && quotes.Syntax != ShellSyntax.None && quotes.IsBareWordAt(s, i))
             return (best, _newQuoted);
         return (best, _new);
     }
@@ -183,7 +183,8 @@ internal sealed class PathRewriter
         int _pos;
         char _state; // '\0' bare, '\'' single, '"' double, '#' comment
 
-        public bool InsideQuotesAt(ReadOnlySpan<byte> s, int target)
+        /// <summary>True when position target is outside quotes and outside a comment.</summary>
+        public bool IsBareWordAt(ReadOnlySpan<byte> s, int target)
         {
             while (_pos < target)
             {
@@ -217,7 +218,7 @@ internal sealed class PathRewriter
                 }
                 _pos++;
             }
-            return _state is '\'' or '"';
+            return _state == '\0';
         }
     }
 }
