@@ -75,6 +75,27 @@ public class VenvRulesTests
         Assert.Equal(expected, r.RewriteFile("x.txt", latin1));
     }
 
+    [Theory]
+    [InlineData("pyvenv.cfg",
+        "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.2\nexecutable = /usr/bin/python3.11\ncommand = /usr/bin/python3 -m venv /old/v\n",
+        "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.2\nexecutable = /usr/bin/python3.11\ncommand = /usr/bin/python3 -m venv /new/v\n")]
+    [InlineData("share/jupyter/kernels/python3/kernel.json",
+        "{\n \"argv\": [\n  \"/old/v/bin/python\",\n  \"-m\",\n  \"ipykernel_launcher\",\n  \"-f\",\n  \"{connection_file}\"\n ],\n \"display_name\": \"v\"\n}",
+        "{\n \"argv\": [\n  \"/new/v/bin/python\",\n  \"-m\",\n  \"ipykernel_launcher\",\n  \"-f\",\n  \"{connection_file}\"\n ],\n \"display_name\": \"v\"\n}")]
+    [InlineData("lib/python3.11/site-packages/__editable___p_0_1_finder.py",
+        "MAPPING = {'p': '/old/v/src/p/p'}\nNAMESPACES = {}\n", "MAPPING = {'p': '/new/v/src/p/p'}\nNAMESPACES = {}\n")]
+    [InlineData("lib/python3.11/site-packages/__editable__.p-0.1.pth", "/old/v/src/p/src\n", "/new/v/src/p/src\n")]
+    [InlineData("lib/python3.11/site-packages/p.egg-link", "/old/v/src/p\n.", "/new/v/src/p\n.")]
+    [InlineData("lib/python3.11/site-packages/easy-install.pth", "/old/v/src/p\n/elsewhere/q\n", "/new/v/src/p\n/elsewhere/q\n")]
+    [InlineData("lib/python3.11/site-packages/p-0.1.dist-info/RECORD",
+        "p/__init__.py,sha256=abc,10\n/old/v/etc/p.conf,,\n../../../bin/p,sha256=def,200\n",
+        "p/__init__.py,sha256=abc,10\n/new/v/etc/p.conf,,\n../../../bin/p,sha256=def,200\n")]
+    [InlineData("lib/python3.11/site-packages/p-0.1.dist-info/direct_url.json",
+        "{\"dir_info\": {\"editable\": true}, \"url\": \"file:///old/v/src/p\"}", "{\"dir_info\": {\"editable\": true}, \"url\": \"file:///new/v/src/p\"}")]
+    [InlineData("bin/activate_this.py", "VIRTUAL_ENV = '/old/v'\n", "VIRTUAL_ENV = '/new/v'\n")]
+    public void Venv_files_that_hold_the_path(string rel, string before, string after)
+        => Assert.Equal(after, Rewrite(new VenvRelocation(["/old/v"], "/new/v"), rel, before));
+
     // ---- binaries --------------------------------------------------------------------------------------
 
     [Theory]
@@ -206,6 +227,39 @@ public class VenvRulesTests
     [InlineData("bin/x", "/new/v/bin/y", "/new/v/bin/y")]                    // already relocated
     public void Symlink_policy(string rel, string target, string? expected)
         => Assert.Equal(expected, new VenvRelocation(["/old/v"], "/new/v").RewriteSymlink(rel, target));
+
+    [Fact]
+    public void In_place_relocation_retargets_and_drops_links_and_stale_bytecode()
+    {
+        using var lab = new VenvLab();
+        var a = Path.Combine(lab.Dir, "a");
+        var b = Path.Combine(lab.Dir, "b");
+        lab.Create(Creator.Venv, a, bare: true);
+        var site = Directory.GetDirectories(Path.Combine(a, "lib"), "python3*").Single() + "/site-packages";
+        File.CreateSymbolicLink(Path.Combine(a, "bin", "abs-inside"), Path.Combine(a, "bin", "python"));
+        File.CreateSymbolicLink(Path.Combine(a, "bin", "outside"), "/usr/bin/env");
+        File.WriteAllText(Path.Combine(site, "where.py"), $"WHERE = '{a}'\n");
+        lab.RunOk(Path.Combine(a, "bin", "python"), "-c", "import where");
+        Assert.Single(Directory.GetFiles(Path.Combine(site, "__pycache__"), "where.*.pyc"));
+        lab.RunOk("/bin/cp", "-a", a, b);
+
+        var report = VenvRelocation.RelocateInPlace(b, new VenvRelocation([a], b));
+
+        var bSite = site.Replace(a, b);
+        Assert.Equal(["bin/abs-inside"], report.RewrittenLinks);
+        Assert.Equal(["bin/outside"], report.RemovedLinks);
+        Assert.Contains("bin/activate", report.RewrittenFiles);
+        Assert.Contains(bSite[(b.Length + 1)..] + "/where.py", report.RewrittenFiles);
+        Assert.Equal(Path.Combine(b, "bin", "python"), new FileInfo(Path.Combine(b, "bin", "abs-inside")).LinkTarget);
+        Assert.Equal("/usr/bin/python3", new FileInfo(Path.Combine(b, "bin", "python3")).LinkTarget);
+        Assert.Equal("lib", new FileInfo(Path.Combine(b, "lib64")).LinkTarget);
+        Assert.False(File.Exists(Path.Combine(b, "bin", "outside")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(bSite, "__pycache__"), "where.*.pyc"));
+        Assert.Equal(b + "\n", lab.RunOk(Path.Combine(b, "bin", "abs-inside"), "-c", "import where; print(where.WHERE)").Stdout);
+        // the original is untouched
+        Assert.Equal(Path.Combine(a, "bin", "python"), new FileInfo(Path.Combine(a, "bin", "abs-inside")).LinkTarget);
+        Assert.Contains(a, File.ReadAllText(Path.Combine(a, "bin", "activate")));
+    }
 
     // ---- guessing the old path ------------------------------------------------------------------------------
 
