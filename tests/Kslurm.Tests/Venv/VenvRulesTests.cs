@@ -83,7 +83,7 @@ public class VenvRulesTests
         "{\n \"argv\": [\n  \"/old/v/bin/python\",\n  \"-m\",\n  \"ipykernel_launcher\",\n  \"-f\",\n  \"{connection_file}\"\n ],\n \"display_name\": \"v\"\n}",
         "{\n \"argv\": [\n  \"/new/v/bin/python\",\n  \"-m\",\n  \"ipykernel_launcher\",\n  \"-f\",\n  \"{connection_file}\"\n ],\n \"display_name\": \"v\"\n}")]
     [InlineData("lib/python3.11/site-packages/__editable___p_0_1_finder.py",
-        "MAPPING = {'p': '/old/v/src/p/p'}\nNAMESPACES = {}\n", "MAPPING = {'p': '/new/v/src/p/p'}\nNAMESPACES = {}\n")]
+        "MAPPING = {'p': '/old/v/src/p/p'}\nNAMESPACES = {}\n", "MAPPING = {'p': '/new/v/src/p/p'}\nNAMESPACES = {}\n\n")] // same size: one more newline (see below)
     [InlineData("lib/python3.11/site-packages/__editable__.p-0.1.pth", "/old/v/src/p/src\n", "/new/v/src/p/src\n")]
     [InlineData("lib/python3.11/site-packages/p.egg-link", "/old/v/src/p\n.", "/new/v/src/p\n.")]
     [InlineData("lib/python3.11/site-packages/easy-install.pth", "/old/v/src/p\n/elsewhere/q\n", "/new/v/src/p\n/elsewhere/q\n")]
@@ -92,9 +92,29 @@ public class VenvRulesTests
         "p/__init__.py,sha256=abc,10\n/new/v/etc/p.conf,,\n../../../bin/p,sha256=def,200\n")]
     [InlineData("lib/python3.11/site-packages/p-0.1.dist-info/direct_url.json",
         "{\"dir_info\": {\"editable\": true}, \"url\": \"file:///old/v/src/p\"}", "{\"dir_info\": {\"editable\": true}, \"url\": \"file:///new/v/src/p\"}")]
-    [InlineData("bin/activate_this.py", "VIRTUAL_ENV = '/old/v'\n", "VIRTUAL_ENV = '/new/v'\n")]
+    [InlineData("bin/activate_this.py", "VIRTUAL_ENV = '/old/v'\n", "VIRTUAL_ENV = '/new/v'\n\n")]
     public void Venv_files_that_hold_the_path(string rel, string before, string after)
         => Assert.Equal(after, Rewrite(new VenvRelocation(["/old/v"], "/new/v"), rel, before));
+
+    [Fact]
+    public void Same_length_python_source_cannot_be_shadowed_by_its_old_bytecode()
+    {
+        using var lab = new VenvLab();
+        var a = Path.Combine(lab.Dir, "aaaa");
+        var b = Path.Combine(lab.Dir, "bbbb"); // same length as a
+        Directory.CreateDirectory(a);
+        File.WriteAllText(Path.Combine(a, "m.py"), $"X = '{a}'\n");
+        Assert.Equal(0, lab.Box.Exec(Python, ["-c", "import m"], cwd: a).Code);
+        Assert.Single(Directory.GetFiles(Path.Combine(a, "__pycache__")));
+        var r = new VenvRelocation([a], b);
+        Directory.CreateDirectory(Path.Combine(b, "__pycache__"));
+        var pyc = Directory.GetFiles(Path.Combine(a, "__pycache__")).Single();
+        File.Copy(pyc, Path.Combine(b, "__pycache__", Path.GetFileName(pyc)));
+        var rewritten = r.RewriteFile("m.py", File.ReadAllBytes(Path.Combine(a, "m.py")))!;
+        File.WriteAllBytes(Path.Combine(b, "m.py"), rewritten);
+        File.SetLastWriteTimeUtc(Path.Combine(b, "m.py"), File.GetLastWriteTimeUtc(Path.Combine(a, "m.py"))); // an extractor restoring mtimes
+        Assert.Equal(b + "\n", lab.Box.Exec(Python, ["-c", "import m; print(m.X)"], cwd: b).Stdout);
+    }
 
     // ---- binaries --------------------------------------------------------------------------------------
 
