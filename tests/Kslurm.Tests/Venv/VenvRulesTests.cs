@@ -308,7 +308,13 @@ public class VenvRulesTests
         Directory.CreateDirectory(Path.Combine(v, "bin"));
         Assert.Null(VenvRelocation.GuessOldPath(v));
         File.WriteAllText(Path.Combine(v, "bin", "pip"), "#!/bin/sh\n'''exec' \"/was here/v/bin/python3\" \"$0\" \"$@\"\n' '''\n");
+        Assert.Null(VenvRelocation.GuessOldPath(v)); // this venv has no bin/python3: not its own interpreter
+        File.CreateSymbolicLink(Path.Combine(v, "bin", "python3"), "/nonexistent/python3");
         Assert.Equal("/was here/v", VenvRelocation.GuessOldPath(v));
+        // a script run by the base interpreter does not make its prefix a venv path
+        File.WriteAllText(Path.Combine(v, "bin", "a-tool"), "#!/usr/bin/python3\n");
+        File.WriteAllText(Path.Combine(v, "pyvenv.cfg"), "home = /usr/bin\n");
+        Assert.Equal(["/was here/v"], VenvRelocation.GuessOldPaths(v));
         File.WriteAllText(Path.Combine(v, "pyvenv.cfg"), "home = /usr/bin\ncommand = /usr/bin/python3 -m venv --prompt=\"a b\" --upgrade-deps /cfg/v\n");
         Assert.Equal("/cfg/v", VenvRelocation.GuessOldPath(v));
         // 3.13 venv: cygpath lines are expansions and are skipped
