@@ -113,7 +113,7 @@ public sealed partial class VenvRelocation
             if (_paths.MapPath(linkTarget) is { } moved)
                 return moved;
             if (_paths.IsUnderNew(linkTarget))
-                return linkTarget;
+                return linkTarget; // already relocated
             return IsInterpreterLink(rel) ? linkTarget : null;
         }
         return StaysInside(rel, linkTarget) ? linkTarget : null;

@@ -212,6 +212,27 @@ public class VenvRulesTests
     }
 
     [Fact]
+    public void Relocating_onto_the_same_path_changes_nothing()
+    {
+        var r = new VenvRelocation([Long], Long, "a", null);
+        Assert.Null(Rewrite(r, "bin/pip", $"#!/bin/sh\n'''exec' {Long}/bin/python3 \"$0\" \"$@\"\n' '''\nimport x\n"));
+        Assert.Null(Rewrite(r, "bin/activate", $"VIRTUAL_ENV={Long}\nPS1='(a) '\n"));
+        Assert.Equal($"{Long}/bin/python", r.RewriteSymlink("bin/x", $"{Long}/bin/python"));
+    }
+
+    [Fact]
+    public void Nested_old_and_new_paths_follow_the_longest_prefix()
+    {
+        var deeper = new VenvRelocation(["/a/v"], "/a/v/inner/v");
+        Assert.Equal("/a/v/inner/v/bin/python3", deeper.RewriteSymlink("bin/x", "/a/v/bin/python3"));
+        Assert.Equal("/a/v/inner/v/bin/python3", deeper.RewriteSymlink("bin/x", "/a/v/inner/v/bin/python3"));
+        Assert.Null(Rewrite(deeper, "bin/t", "#!/a/v/inner/v/bin/python3\n"));
+        var shallower = new VenvRelocation(["/a/v/inner/v"], "/a/v");
+        Assert.Equal("/a/v/bin/python3", shallower.RewriteSymlink("bin/x", "/a/v/inner/v/bin/python3"));
+        Assert.Equal("#!/a/v/bin/python3\n", Rewrite(shallower, "bin/t", "#!/a/v/inner/v/bin/python3\n"));
+    }
+
+    [Fact]
     public void Other_interpreters_and_foreign_shebangs()
     {
         var r = new VenvRelocation(["/old/v"], Long);
