@@ -64,11 +64,12 @@ public sealed partial class VenvRelocation
         var activator = ActivatorOf(rel);
         var isConfig = rel == "pyvenv.cfg";
         var rename = NewName is not null && (isConfig || activator != ActivatorKind.None);
-        if (!rename && !_paths.Mentions(content))
+        var mentions = _paths.Mentions(content);
+        if (!rename && !mentions)
             return null;
 
         byte[]? result = null;
-        if (_paths.Mentions(content))
+        if (mentions)
         {
             var header = Shebang.Rewrite(content, _paths);
             var consumed = header?.Consumed ?? 0;
