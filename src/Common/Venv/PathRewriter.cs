@@ -46,20 +46,24 @@ internal sealed class PathRewriter
 
     /// <summary>
     /// Maps one path (not a text): an old path or anything below it becomes the same place under
-    /// the new path; anything else gives null. Used for shebang interpreters and symlink targets.
+    /// the new path. Null when it is under no old path, or already under the new path (as in
+    /// texts, the longest of the old and new prefixes decides).
     /// </summary>
     public string? MapPath(string path)
     {
         var bytes = Encoding.UTF8.GetBytes(path);
-        foreach (var old in _oldRaw)
-            if (bytes.AsSpan().StartsWith(old) && (bytes.Length == old.Length || bytes[old.Length] == (byte)'/'))
-                return NewPath + Encoding.UTF8.GetString(bytes, old.Length, bytes.Length - old.Length);
+        static bool Under(byte[] p, byte[] prefix) => p.AsSpan().StartsWith(prefix) && (p.Length == prefix.Length || p[prefix.Length] == (byte)'/');
+        foreach (var old in _oldRaw) // longest first
+            if (Under(bytes, old))
+                return Under(bytes, _new) && _new.Length >= old.Length
+                    ? null
+                    : NewPath + Encoding.UTF8.GetString(bytes, old.Length, bytes.Length - old.Length);
         return null;
     }
 
-    /// <summary>True when the path is the new path or below it (already relocated).</summary>
+    /// <summary>True when the path is the new path or below it.</summary>
     public bool IsUnderNew(string path)
-        => path == NewPath || path.StartsWith(NewPath + "/", StringComparison.Ordinal) || NewPath == "/";
+        => path == NewPath || path.StartsWith(NewPath + "/", StringComparison.Ordinal);
 
     /// <summary>
     /// Replaces every old path at a boundary. Returns null when nothing changed. With a shell
@@ -138,7 +142,7 @@ internal sealed class PathRewriter
             return (best, null);
         if (url)
             return (best, _newUrl);
-        if (!ReferenceEquals(_newQuoted, _new) && quotes.Syntax != ShellSyntax.None && !quotes.InsideQuotesAt(s, i))
+        if (!ReferenceEquals(_newQuoted, _new) && quotes.Syntax != ShellSyntax.None && quotes.IsBareWordAt(s, i))
             return (best, _newQuoted);
         return (best, _new);
     }
@@ -183,7 +187,8 @@ internal sealed class PathRewriter
         int _pos;
         char _state; // '\0' bare, '\'' single, '"' double, '#' comment
 
-        public bool InsideQuotesAt(ReadOnlySpan<byte> s, int target)
+        /// <summary>True when position target is outside quotes and outside a comment.</summary>
+        public bool IsBareWordAt(ReadOnlySpan<byte> s, int target)
         {
             while (_pos < target)
             {
@@ -217,7 +222,7 @@ internal sealed class PathRewriter
                 }
                 _pos++;
             }
-            return _state is '\'' or '"';
+            return _state == '\0';
         }
     }
 }

@@ -112,6 +112,8 @@ public sealed partial class VenvRelocation
     private static partial Regex CshAssignment();
     [GeneratedRegex("""^[ \t]*set[ \t]+-gx[ \t]+VIRTUAL_ENV[ \t]+(?<v>.*)$""", RegexOptions.Multiline)]
     private static partial Regex FishAssignment();
+    [GeneratedRegex("""^[ \t]*home[ \t]*=[ \t]*(?<v>.*?)[ \t]*\r?$""", RegexOptions.Multiline)]
+    private static partial Regex CfgHome();
     [GeneratedRegex("""^[ \t]*command[ \t]*=[ \t]*.*?-m[ \t]+(?:venv|virtualenv)[ \t]+(?<v>.*?)[ \t]*\r?$""", RegexOptions.Multiline)]
     private static partial Regex CfgCommand();
 
@@ -119,9 +121,18 @@ public sealed partial class VenvRelocation
     /// For archives without metadata (old kslurm): the absolute path the venv was created at,
     /// read from the literal VIRTUAL_ENV assignment of bin/activate (then activate.csh, activate.fish),
     /// then pyvenv.cfg's "command =" line (CPython venv), then the shebang of a script in bin/;
-    /// null when none gives an absolute path.
+    /// null when none gives an absolute path. The first of <see cref="GuessOldPaths"/>.
     /// </summary>
-    public static string? GuessOldPath(string venvDir)
+    public static string? GuessOldPath(string venvDir) => GuessOldPaths(venvDir).FirstOrDefault();
+
+    /// <summary>
+    /// Every old path the venv's files name, best first (same sources as <see cref="GuessOldPath"/>,
+    /// and every bin/ script). The Python kslurm rebased only bin/activate and plain python
+    /// shebangs, so an archive it saved after a load names the load path there and the creation
+    /// path in activate.csh/.fish, pyvenv.cfg and pip trampolines: pass them all as old paths.
+    /// Never includes the base interpreter's prefix (the parent of pyvenv.cfg's "home").
+    /// </summary>
+    public static IReadOnlyList<string> GuessOldPaths(string venvDir)
     {
         string? Read(string rel)
         {
@@ -130,26 +141,38 @@ public sealed partial class VenvRelocation
             catch (IOException) { return null; }
             catch (UnauthorizedAccessException) { return null; }
         }
-        foreach (var (file, rule) in new (string, Regex)[] { ("bin/activate", ShAssignment()), ("bin/activate.csh", CshAssignment()), ("bin/activate.fish", FishAssignment()) })
+        var found = new List<string>();
+        var cfg = Read("pyvenv.cfg");
+        var home = cfg is null ? null : CfgHome().Match(cfg) is { Success: true } h ? h.Groups["v"].Value.TrimEnd('/') : null;
+        void Add(string? candidate)
         {
-            if (Read(file) is not { } text)
-                continue;
-            foreach (Match m in rule.Matches(text))
-                if (ShellLiteral(m.Groups["v"].Value) is { } v && IsAbsolute(v))
-                    return v.TrimEnd('/');
+            if (candidate is null || !IsAbsolute(candidate))
+                return;
+            candidate = candidate.TrimEnd('/');
+            if (home is not null && (candidate + "/bin" == home || candidate == home))
+                return; // the base interpreter, not the venv
+            if (!found.Contains(candidate))
+                found.Add(candidate);
         }
-        if (Read("pyvenv.cfg") is { } cfg && CfgCommand().Match(cfg) is { Success: true } c && CommandTarget(c.Groups["v"].Value) is { } fromCommand)
-            return fromCommand;
+        foreach (var (file, rule) in new (string, Regex)[] { ("bin/activate", ShAssignment()), ("bin/activate.csh", CshAssignment()), ("bin/activate.fish", FishAssignment()) })
+            if (Read(file) is { } text)
+                foreach (Match m in rule.Matches(text))
+                    Add(ShellLiteral(m.Groups["v"].Value));
+        if (cfg is not null && CfgCommand().Match(cfg) is { Success: true } c)
+            Add(CommandTarget(c.Groups["v"].Value));
         var bin = Path.Combine(venvDir, "bin");
         if (Directory.Exists(bin))
             foreach (var script in Directory.EnumerateFiles(bin).Order(StringComparer.Ordinal))
                 if (ScriptInterpreter(script) is { } interpreter)
                 {
+                    // <venv>/bin/pythonX where this venv has a bin/pythonX of its own
                     var cut = interpreter.LastIndexOf("/bin/", StringComparison.Ordinal);
-                    if (cut > 0 && interpreter[(cut + 5)..].StartsWith("python", StringComparison.Ordinal))
-                        return interpreter[..cut];
+                    var name = cut > 0 ? interpreter[(cut + 5)..] : "";
+                    if (name.StartsWith("python", StringComparison.Ordinal) && new FileInfo(Path.Combine(bin, name)) is var own
+                        && (own.Exists || own.LinkTarget is not null)) // a link to the base interpreter may dangle here
+                        Add(interpreter[..cut]);
                 }
-        return null;
+        return found;
     }
 
     static bool IsAbsolute(string v) => v.StartsWith('/') && v.Trim('/').Length > 0;

@@ -49,9 +49,11 @@ public sealed partial class VenvRelocation
 
     /// <summary>
     /// The content a regular file must have at the new path, or null when it stays as it is
-    /// (binary, or no old path and no prompt in it). When this returns content, write the file
-    /// with a fresh modification time, not the archived one: Python trusts a cached .pyc whose
-    /// recorded source mtime and size still match, and a rewritten .py can keep its size.
+    /// (binary, or no old path and no prompt in it). When this returns content, prefer a fresh
+    /// modification time to the archived one: Python trusts a cached .pyc whose recorded source
+    /// mtime and size still match (a rewritten .py whose size would not change gets one extra
+    /// trailing newline for that reason, so restoring the archived mtime is still safe).
+    /// Thread-safe: an instance holds no mutable state.
     /// </summary>
     /// <param name="relPath">Path inside the venv, '/'-separated ("bin/activate", "./pyvenv.cfg").</param>
     public byte[]? RewriteFile(string relPath, ReadOnlySpan<byte> content)
@@ -62,11 +64,12 @@ public sealed partial class VenvRelocation
         var activator = ActivatorOf(rel);
         var isConfig = rel == "pyvenv.cfg";
         var rename = NewName is not null && (isConfig || activator != ActivatorKind.None);
-        if (!rename && !_paths.Mentions(content))
+        var mentions = _paths.Mentions(content);
+        if (!rename && !mentions)
             return null;
 
         byte[]? result = null;
-        if (_paths.Mentions(content))
+        if (mentions)
         {
             var header = Shebang.Rewrite(content, _paths);
             var consumed = header?.Consumed ?? 0;
@@ -85,7 +88,14 @@ public sealed partial class VenvRelocation
                     result = Encoding.UTF8.GetBytes(renamed);
             }
         }
-        return result is null || content.SequenceEqual(result) ? null : result;
+        if (result is null || content.SequenceEqual(result))
+            return null;
+        // A .pyc is trusted while the source's mtime and size match the ones it recorded. An
+        // extractor restoring archived mtimes would then keep running the old code when the new
+        // path has the old one's length; one more trailing newline makes the size differ.
+        if (result.Length == content.Length && rel.EndsWith(".py", StringComparison.Ordinal))
+            result = [.. result, (byte)'\n'];
+        return result;
     }
 
     /// <summary>
@@ -104,7 +114,7 @@ public sealed partial class VenvRelocation
             if (_paths.MapPath(linkTarget) is { } moved)
                 return moved;
             if (_paths.IsUnderNew(linkTarget))
-                return linkTarget;
+                return linkTarget; // already relocated
             return IsInterpreterLink(rel) ? linkTarget : null;
         }
         return StaysInside(rel, linkTarget) ? linkTarget : null;
