@@ -79,7 +79,8 @@ static class Kbatch
     /// <summary>sbatch --parsable prints "id" or "id;cluster"; warnings go to stderr, and we pass them on.</summary>
     static string Submit(List<string> argv, string cwd, JobSpec spec)
     {
-        var r = ChildProcess.Capture(argv, cwd: cwd);
+        Directory.SetCurrentDirectory(cwd); // the job starts where it was submitted from
+        var r = ChildProcess.Capture(argv);
         if (r.Stderr.Length > 0 && r.Ok)
             Console.Error.Write(r.Stderr);
         if (!r.Ok)

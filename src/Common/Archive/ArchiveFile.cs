@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Formats.Tar;
-using System.IO.Compression;
 
 namespace Kslurm;
 
@@ -104,8 +103,13 @@ public static class ArchiveFile
             if (m == 0xFD2FB528 || (m & 0xFFFFFFF0) == 0x184D2A50) // zstd frame, skippable frame (pzstd)
                 return new ZstdDecompressStream(file, threads);
         }
-        if (n >= 2 && magic[0] == 0x1F && magic[1] == 0x8B)
-            return new GZipStream(new BufferedStream(file, 1 << 16), CompressionMode.Decompress);
+        if (n >= 2 && magic[0] == 0x1F && magic[1] == 0x8B && file is FileStream { Name: var gz })
+        {
+            // Only the Python kslurm's old archives are gzip: let the system's gzip read them
+            // rather than link zlib into every kpy binary.
+            file.Dispose();
+            return ChildProcess.ReadFrom(["gzip", "-dc", "--", gz]);
+        }
         throw new KslurmException(n == 0 ? $"{displayName} is empty, not an archive" : $"{displayName} is not a zstd or gzip archive");
     }
 }

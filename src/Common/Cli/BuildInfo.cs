@@ -1,11 +1,8 @@
-using System.Reflection;
-
 namespace Kslurm;
 
-public static class BuildInfo
-{
-    /// <summary>The release version (from the repository's VERSION file at build time).</summary>
-    public static string Version { get; } =
-        (typeof(BuildInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0")
-        .Split('+')[0];
-}
+/// <summary>
+/// Build facts. The version comes from the repository's VERSION file through a file generated at
+/// build time (Common.csproj), not from assembly attributes: reading those needs reflection,
+/// which would cost every binary a few hundred KB.
+/// </summary>
+public static partial class BuildInfo;

@@ -18,5 +18,10 @@ public static class Format
         return u == 0 ? $"{n} B" : v.ToString(v >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture) + " " + units[u];
     }
 
-    public static string Date(DateTime t) => t.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+    /// <summary>Local time as yyyy-MM-dd HH:mm (formatted by hand: see VenvMeta.Stamp).</summary>
+    public static string Date(DateTime t)
+    {
+        var l = t.ToLocalTime();
+        return $"{l.Year:D4}-{l.Month:D2}-{l.Day:D2} {l.Hour:D2}:{l.Minute:D2}";
+    }
 }

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Kslurm;
 
 /// <summary>
@@ -72,12 +70,11 @@ public sealed class Settings
         Dictionary<string, string> values = [];
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(legacy));
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new JsonException("not an object");
-            foreach (var p in doc.RootElement.EnumerateObject())
-                if (p.Value.ValueKind == JsonValueKind.String && p.Value.GetString() is { Length: > 0 } s)
-                    values[p.Name] = s; // the old `-i` stored "" for "none"; that must not block fallbacks
+            if (Json.Parse(File.ReadAllBytes(legacy), Paths.Pretty(legacy)) is not JsonObject doc)
+                throw new JsonException("not a JSON object");
+            foreach (var (key, value) in doc)
+                if (value is string { Length: > 0 } s)
+                    values[key] = s; // the old `-i` stored "" for "none"; that must not block fallbacks
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {

@@ -1,7 +1,6 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace Kslurm;
 
@@ -13,7 +12,7 @@ public sealed record Captured(int ExitCode, string Stdout, string Stderr)
 
 /// <summary>
 /// Runs other programs (srun, sbatch, python, ...) from an argv list, never through a shell, so
-/// the user's arguments arrive byte for byte.
+/// the user's arguments arrive byte for byte. Children start in our current directory.
 /// </summary>
 public static class ChildProcess
 {
@@ -22,75 +21,86 @@ public static class ChildProcess
     /// signal N). Ctrl-C from the terminal reaches the child directly (same process group); we
     /// only survive it, and pass SIGTERM/SIGHUP on, so the child decides how to end.
     /// </summary>
-    public static int Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string?>? env = null, string? cwd = null)
+    public static int Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string?>? env = null)
     {
-        var psi = Prepare(argv, env, cwd);
-        using var p = Start(psi, argv[0]);
-        using var forward = new SignalForwarding(p);
-        p.WaitForExit();
-        return p.ExitCode;
+        var pid = Spawn.Start(Resolve(argv[0]), argv, Environ(env));
+        using var _ = new SignalForwarding(pid);
+        return Spawn.Wait(pid);
     }
 
     /// <summary>
     /// Like <see cref="Run"/>, but the child's stderr passes through us (byte for byte, as it
     /// comes) so we can read the end of it afterwards, e.g. to explain a refusal from Slurm.
     /// </summary>
-    public static (int ExitCode, string StderrTail) RunTeeStderr(IReadOnlyList<string> argv,
-        IReadOnlyDictionary<string, string?>? env = null, string? cwd = null)
+    public static (int ExitCode, string StderrTail) RunTeeStderr(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string?>? env = null)
     {
-        var psi = Prepare(argv, env, cwd);
-        psi.RedirectStandardError = true;
-        using var p = Start(psi, argv[0]);
-        using var forward = new SignalForwarding(p);
+        var (read, write) = Spawn.Pipe();
+        int pid;
+        try { pid = Spawn.Start(Resolve(argv[0]), argv, Environ(env), stderr: write); }
+        finally { Spawn.Close(write); }
+        using var _ = new SignalForwarding(pid);
         var tail = new StringBuilder();
         var copy = Task.Run(() =>
         {
+            using var from = Reader(read);
             using var ours = Console.OpenStandardError();
             var buf = new byte[16 * 1024];
-            var decoder = new UTF8Encoding(false).GetDecoder();
             var chars = new char[buf.Length];
+            var decoder = new UTF8Encoding(false).GetDecoder();
             int n;
-            while ((n = p.StandardError.BaseStream.Read(buf, 0, buf.Length)) > 0)
+            while ((n = from.Read(buf, 0, buf.Length)) > 0)
             {
                 ours.Write(buf, 0, n);
                 ours.Flush();
-                var c = decoder.GetChars(buf, 0, n, chars, 0);
-                tail.Append(chars, 0, c);
+                tail.Append(chars, 0, decoder.GetChars(buf, 0, n, chars, 0));
                 if (tail.Length > 64 * 1024)
                     tail.Remove(0, tail.Length - 32 * 1024);
             }
         });
-        p.WaitForExit();
+        var code = Spawn.Wait(pid);
         copy.Wait();
-        return (p.ExitCode, tail.ToString());
+        return (code, tail.ToString());
     }
 
     /// <summary>Runs with stdout and stderr captured (read concurrently: no pipe deadlock).</summary>
-    public static Captured Capture(IReadOnlyList<string> argv, string? stdin = null,
-        IReadOnlyDictionary<string, string?>? env = null, string? cwd = null)
+    public static Captured Capture(IReadOnlyList<string> argv, string? stdin = null, IReadOnlyDictionary<string, string?>? env = null)
     {
-        var psi = Prepare(argv, env, cwd);
-        psi.RedirectStandardOutput = true;
-        psi.RedirectStandardError = true;
-        psi.RedirectStandardInput = stdin is not null;
-        psi.StandardOutputEncoding = psi.StandardErrorEncoding = new UTF8Encoding(false);
-        using var p = Start(psi, argv[0]);
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        var path = Resolve(argv[0]);
+        var (outR, outW) = Spawn.Pipe();
+        var (errR, errW) = Spawn.Pipe();
+        (int R, int W) inp = stdin is null ? (-1, -1) : Spawn.Pipe();
+        int pid;
+        try
+        {
+            pid = Spawn.Start(path, argv, Environ(env), stdin: inp.R, stdout: outW, stderr: errW);
+        }
+        catch
+        {
+            foreach (var fd in new[] { outR, errR, inp.W })
+                if (fd >= 0) Spawn.Close(fd);
+            throw;
+        }
+        finally
+        {
+            foreach (var fd in new[] { outW, errW, inp.R })
+                if (fd >= 0) Spawn.Close(fd);
+        }
+        var stdout = Task.Run(() => ReadAll(outR));
+        var stderr = Task.Run(() => ReadAll(errR));
         if (stdin is not null)
         {
             try
             {
-                p.StandardInput.Write(stdin);
-                p.StandardInput.Close();
+                using var w = new FileStream(new SafeFileHandle(inp.W, ownsHandle: true), FileAccess.Write, 1);
+                w.Write(new UTF8Encoding(false).GetBytes(stdin));
             }
             catch (IOException)
             {
                 // The child exited without reading all of its input; its exit code tells the rest.
             }
         }
-        p.WaitForExit();
-        return new Captured(p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+        var code = Spawn.Wait(pid);
+        return new Captured(code, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }
 
     /// <summary>
@@ -98,25 +108,95 @@ public static class ChildProcess
     /// job's log for a URL) while the child keeps running.
     /// </summary>
     public static int Stream(IReadOnlyList<string> argv, Action<string, bool> onLine,
-        IReadOnlyDictionary<string, string?>? env = null, string? cwd = null, CancellationToken cancel = default)
+        IReadOnlyDictionary<string, string?>? env = null, CancellationToken cancel = default)
     {
-        var psi = Prepare(argv, env, cwd);
-        psi.RedirectStandardOutput = true;
-        psi.RedirectStandardError = true;
-        using var p = Start(psi, argv[0]);
-        using var forward = new SignalForwarding(p);
-        var gate = new object();
-        async Task Pump(StreamReader r, bool isErr)
+        var (outR, outW) = Spawn.Pipe();
+        var (errR, errW) = Spawn.Pipe();
+        int pid;
+        try { pid = Spawn.Start(Resolve(argv[0]), argv, Environ(env), stdout: outW, stderr: errW); }
+        finally
         {
-            while (await r.ReadLineAsync() is { } line)
-                lock (gate) onLine(line, isErr);
+            Spawn.Close(outW);
+            Spawn.Close(errW);
         }
-        var a = Pump(p.StandardOutput, false);
-        var b = Pump(p.StandardError, true);
-        using (cancel.Register(() => Signal(p, 15)))
-            p.WaitForExit();
+        using var _ = new SignalForwarding(pid);
+        var gate = new object();
+        Task Pump(int fd, bool isErr) => Task.Run(() =>
+        {
+            using var r = new StreamReader(Reader(fd), new UTF8Encoding(false));
+            while (r.ReadLine() is { } line)
+                lock (gate) onLine(line, isErr);
+        });
+        var a = Pump(outR, false);
+        var b = Pump(errR, true);
+        int code;
+        using (cancel.Register(() => Libc.Kill(pid, 15)))
+            code = Spawn.Wait(pid);
         Task.WaitAll(a, b);
-        return p.ExitCode;
+        return code;
+    }
+
+    /// <summary>
+    /// The child's stdout as a stream (e.g. `gzip -dc FILE`). At the end of the stream the child's
+    /// exit is checked: a failure raises <see cref="InvalidDataException"/> with its stderr, so a
+    /// reader never mistakes a broken input for a short one. Disposing early stops the child.
+    /// </summary>
+    public static Stream ReadFrom(IReadOnlyList<string> argv)
+    {
+        var path = Resolve(argv[0]);
+        var (outR, outW) = Spawn.Pipe();
+        var (errR, errW) = Spawn.Pipe();
+        int pid;
+        try { pid = Spawn.Start(path, argv, Environ(null), stdout: outW, stderr: errW); }
+        finally
+        {
+            Spawn.Close(outW);
+            Spawn.Close(errW);
+        }
+        return new ChildOutput(pid, Reader(outR), Task.Run(() => ReadAll(errR)), argv[0]);
+    }
+
+    sealed class ChildOutput(int pid, FileStream output, Task<string> stderr, string name) : Stream
+    {
+        bool _done;
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = output.Read(buffer);
+            if (n == 0 && buffer.Length > 0 && !_done)
+            {
+                _done = true;
+                var code = Spawn.Wait(pid);
+                if (code != 0)
+                    throw new InvalidDataException($"{name}: {stderr.GetAwaiter().GetResult().Trim()} (exit code {code})");
+            }
+            return n;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !_done)
+            {
+                _done = true;
+                Libc.Kill(pid, 15);
+                output.Dispose();
+                Spawn.Wait(pid);
+            }
+            output.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>
@@ -126,27 +206,21 @@ public static class ChildProcess
     public static int Exec(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string?>? env = null)
     {
         var path = Resolve(argv[0]);
-        var vars = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-            vars[(string)e.Key] = (string?)e.Value ?? "";
-        if (env is not null)
-            foreach (var (k, v) in env)
-                if (v is null) vars.Remove(k); else vars[k] = v;
-        var envp = vars.Select(kv => $"{kv.Key}={kv.Value}").Append(null).ToArray();
-        var args = argv.Cast<string?>().Append(null).ToArray();
+        var envp = Environ(env);
         Console.Out.Flush();
         Console.Error.Flush();
-        Libc.Execve(path, args, envp);
+        Spawn.ResetSignalsForExec();
+        Libc.Execve(path, [.. argv, null], envp);
         var errno = Marshal.GetLastPInvokeError();
         throw new KslurmException($"cannot run {argv[0]}: {Libc.ErrorText(errno)}");
     }
 
     /// <summary>Finds a program on PATH (or checks an explicit path) the way a shell does.</summary>
-    public static string? Which(string name)
+    public static string? Which(string name, string? path = null)
     {
         if (name.Contains('/'))
             return IsExecutable(name) ? name : null;
-        var path = Environment.GetEnvironmentVariable("PATH");
+        path ??= Environment.GetEnvironmentVariable("PATH");
         if (string.IsNullOrEmpty(path))
             path = "/usr/local/bin:/usr/bin:/bin";
         foreach (var dir in path.Split(':'))
@@ -158,8 +232,7 @@ public static class ChildProcess
         return null;
     }
 
-    static string Resolve(string name)
-        => Which(name) ?? throw NotFound(name);
+    static string Resolve(string name) => Which(name) ?? throw NotFound(name);
 
     static bool IsExecutable(string path)
     {
@@ -181,45 +254,27 @@ public static class ChildProcess
         _ => new KslurmException($"{name} not found on PATH", $"install {name} or add its folder to PATH"),
     };
 
-    static ProcessStartInfo Prepare(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string?>? env, string? cwd)
+    /// <summary>
+    /// The child's environment: ours plus overrides (null removes). Built from the managed view,
+    /// since Environment.SetEnvironmentVariable does not change the native one.
+    /// </summary>
+    static string?[] Environ(IReadOnlyDictionary<string, string?>? overrides)
     {
-        if (argv.Count == 0)
-            throw new ArgumentException("empty command line", nameof(argv));
-        var psi = new ProcessStartInfo { FileName = argv[0], UseShellExecute = false };
-        for (var i = 1; i < argv.Count; i++)
-            psi.ArgumentList.Add(argv[i]);
-        if (cwd is not null)
-            psi.WorkingDirectory = cwd;
-        if (env is not null)
-            foreach (var (k, v) in env)
-                if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
-        return psi;
+        var vars = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+            vars[(string)e.Key] = (string?)e.Value ?? "";
+        if (overrides is not null)
+            foreach (var (k, v) in overrides)
+                if (v is null) vars.Remove(k); else vars[k] = v;
+        return [.. vars.Select(kv => $"{kv.Key}={kv.Value}"), null];
     }
 
-    static System.Diagnostics.Process Start(ProcessStartInfo psi, string name)
-    {
-        try
-        {
-            return System.Diagnostics.Process.Start(psi) ?? throw NotFound(name);
-        }
-        catch (Win32Exception e) when (e.NativeErrorCode == Libc.ENOENT)
-        {
-            throw NotFound(name);
-        }
-        catch (Win32Exception e)
-        {
-            throw new KslurmException($"cannot run {name}: {e.Message}");
-        }
-    }
+    static FileStream Reader(int fd) => new(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1);
 
-    static void Signal(System.Diagnostics.Process p, int signal)
+    static string ReadAll(int fd)
     {
-        try
-        {
-            if (!p.HasExited)
-                Libc.Kill(p.Id, signal);
-        }
-        catch (InvalidOperationException) { }
+        using var r = new StreamReader(Reader(fd), new UTF8Encoding(false));
+        return r.ReadToEnd();
     }
 
     /// <summary>While a child runs: survive Ctrl-C (the child got it too) and pass termination on.</summary>
@@ -227,12 +282,12 @@ public static class ChildProcess
     {
         readonly List<PosixSignalRegistration> _regs = [];
 
-        public SignalForwarding(System.Diagnostics.Process child)
+        public SignalForwarding(int child)
         {
             _regs.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true));
             _regs.Add(PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true));
-            _regs.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Signal(child, 15); }));
-            _regs.Add(PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; Signal(child, 1); }));
+            _regs.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Libc.Kill(child, 15); }));
+            _regs.Add(PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; Libc.Kill(child, 1); }));
         }
 
         public void Dispose()

@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-
 namespace Kslurm;
 
 /// <summary>
@@ -14,48 +11,25 @@ public sealed record JobPlan(string Tool, IReadOnlyList<string> Argv, string? Sc
 
     public string ToJson()
     {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        var resources = new JsonObject
         {
-            w.WriteStartObject();
-            w.WriteString("tool", Tool);
-            Strings(w, "argv", Argv);
-            if (Script is not null)
-                w.WriteString("script", Script);
-            Strings(w, "command", Command);
-            w.WriteStartObject("resources");
-            if (Spec.Minutes is { } m) { w.WriteString("time", ResourceTokens.FormatTime(m)); w.WriteNumber("minutes", m); }
-            else { w.WriteNull("time"); w.WriteNull("minutes"); }
-            if (Spec.Cpus is { } c) w.WriteNumber("cpus", c); else w.WriteNull("cpus");
-            if (Spec.MemMB is { } mem) w.WriteNumber("mem_mb", mem); else w.WriteNull("mem_mb");
-            if (Spec.Gpu is { } g)
-            {
-                w.WriteStartObject("gpu");
-                w.WriteNumber("count", g.Count);
-                if (g.Type is null) w.WriteNull("type"); else w.WriteString("type", g.Type);
-                w.WriteEndObject();
-            }
-            else
-            {
-                w.WriteNull("gpu");
-            }
-            w.WriteBoolean("x11", Spec.X11);
-            if (Spec.Template is null) w.WriteNull("template"); else w.WriteString("template", Spec.Template.Name);
-            Strings(w, "slurm_options", Spec.SlurmOptions);
-            w.WriteEndObject();
-            if (Spec.Account is null) w.WriteNull("account"); else w.WriteString("account", Spec.Account);
-            w.WriteString("account_from", Spec.AccountFrom);
-            w.WriteString("cwd", Spec.Cwd);
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
-
-    static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
-    {
-        w.WriteStartArray(name);
-        foreach (var v in values)
-            w.WriteStringValue(v);
-        w.WriteEndArray();
+            ["time"] = Spec.Minutes is { } m ? ResourceTokens.FormatTime(m) : null,
+            ["minutes"] = Spec.Minutes,
+            ["cpus"] = Spec.Cpus,
+            ["mem_mb"] = Spec.MemMB,
+            ["gpu"] = Spec.Gpu is { } g ? new JsonObject { ["count"] = g.Count, ["type"] = g.Type } : null,
+            ["x11"] = Spec.X11,
+            ["template"] = Spec.Template?.Name,
+            ["slurm_options"] = Spec.SlurmOptions,
+        };
+        var plan = new JsonObject { ["tool"] = Tool, ["argv"] = Argv };
+        if (Script is not null)
+            plan["script"] = Script;
+        plan["command"] = Command;
+        plan["resources"] = resources;
+        plan["account"] = Spec.Account;
+        plan["account_from"] = Spec.AccountFrom;
+        plan["cwd"] = Spec.Cwd;
+        return Json.Write(plan) + "\n";
     }
 }

@@ -1,5 +1,5 @@
+using System.Globalization;
 using System.Text;
-using System.Text.Json;
 
 namespace Kslurm;
 
@@ -37,74 +37,75 @@ public sealed class VenvMeta
 
     public static VenvMeta Parse(ReadOnlySpan<byte> json, string where)
     {
+        JsonObject r;
         try
         {
-            using var doc = JsonDocument.Parse(json.ToArray());
-            var r = doc.RootElement;
-            var m = new VenvMeta
-            {
-                Format = Int(r, "format") ?? 0,
-                Name = Str(r, "name") ?? "",
-                PythonVersion = Str(r, "python_version"),
-                BaseInterpreter = Str(r, "base_interpreter"),
-                Modules = Strs(r, "modules"),
-                Created = Date(r, "created"),
-                Saved = Date(r, "saved"),
-                OriginalPaths = Strs(r, "original_paths"),
-                Files = r.TryGetProperty("files", out var f) && f.TryGetInt64(out var n) ? n : null,
-                SavedState = Str(r, "saved_state"),
-                SavedAs = Str(r, "saved_as"),
-                KpyVersion = Str(r, "kpy_version"),
-            };
-            if (m.Format > CurrentFormat)
-                throw new KslurmException($"{where} was written by a newer kpy (format {m.Format})", "update kslurm to load it");
-            return m;
+            r = Json.Parse(json, where) as JsonObject ?? throw new JsonException("not a JSON object");
         }
         catch (JsonException e)
         {
             throw new KslurmException($"{where}: the venv record is damaged ({e.Message})");
         }
+        var m = new VenvMeta
+        {
+            Format = (int)(r.Long("format") ?? 0),
+            Name = r.String("name") ?? "",
+            PythonVersion = r.String("python_version"),
+            BaseInterpreter = r.String("base_interpreter"),
+            Modules = Strings(r, "modules"),
+            Created = Date(r, "created"),
+            Saved = Date(r, "saved"),
+            OriginalPaths = Strings(r, "original_paths"),
+            Files = r.Long("files"),
+            SavedState = r.String("saved_state"),
+            SavedAs = r.String("saved_as"),
+            KpyVersion = r.String("kpy_version"),
+        };
+        if (m.Format > CurrentFormat)
+            throw new KslurmException($"{where} was written by a newer kpy (format {m.Format})", "update kslurm to load it");
+        return m;
     }
 
     public byte[] ToBytes()
     {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteNumber("format", Format);
-            w.WriteString("name", Name);
-            Opt(w, "python_version", PythonVersion);
-            Opt(w, "base_interpreter", BaseInterpreter);
-            Array(w, "modules", Modules);
-            if (Created is { } c) w.WriteString("created", c.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"));
-            if (Saved is { } s) w.WriteString("saved", s.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"));
-            Array(w, "original_paths", OriginalPaths);
-            if (Files is { } n) w.WriteNumber("files", n);
-            Opt(w, "saved_state", SavedState);
-            Opt(w, "saved_as", SavedAs);
-            Opt(w, "kpy_version", KpyVersion);
-            w.WriteEndObject();
-        }
-        return [.. buffer.ToArray(), (byte)'\n'];
+        var o = new JsonObject { ["format"] = Format, ["name"] = Name };
+        if (PythonVersion is not null) o["python_version"] = PythonVersion;
+        if (BaseInterpreter is not null) o["base_interpreter"] = BaseInterpreter;
+        o["modules"] = Modules;
+        if (Created is { } c) o["created"] = Stamp(c);
+        if (Saved is { } s) o["saved"] = Stamp(s);
+        o["original_paths"] = OriginalPaths;
+        if (Files is { } n) o["files"] = n;
+        if (SavedState is not null) o["saved_state"] = SavedState;
+        if (SavedAs is not null) o["saved_as"] = SavedAs;
+        if (KpyVersion is not null) o["kpy_version"] = KpyVersion;
+        return Encoding.UTF8.GetBytes(Json.Write(o) + "\n");
     }
 
-    static void Opt(Utf8JsonWriter w, string k, string? v) { if (v is not null) w.WriteString(k, v); }
-
-    static void Array(Utf8JsonWriter w, string k, IEnumerable<string> values)
+    // Fixed ISO 8601 UTC form, written and read by hand: the general date parser and formatter
+    // cost tens of KB in every binary that has this record.
+    static string Stamp(DateTime t)
     {
-        w.WriteStartArray(k);
-        foreach (var v in values) w.WriteStringValue(v);
-        w.WriteEndArray();
+        var u = t.ToUniversalTime();
+        return $"{u.Year:D4}-{u.Month:D2}-{u.Day:D2}T{u.Hour:D2}:{u.Minute:D2}:{u.Second:D2}Z";
     }
 
-    static string? Str(JsonElement r, string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-    static int? Int(JsonElement r, string k) => r.TryGetProperty(k, out var v) && v.TryGetInt32(out var i) ? i : null;
-    static DateTime? Date(JsonElement r, string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String && v.TryGetDateTime(out var d) ? d : null;
-    static List<string> Strs(JsonElement r, string k)
-        => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Array
-            ? [.. v.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!)]
-            : [];
+    static DateTime? Date(JsonObject r, string k)
+    {
+        if (r.String(k) is not { Length: 20 } s || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+            return null;
+        int N(int at, int len) => int.TryParse(s.AsSpan(at, len), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1;
+        try
+        {
+            return new DateTime(N(0, 4), N(5, 2), N(8, 2), N(11, 2), N(14, 2), N(17, 2), DateTimeKind.Utc);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    static List<string> Strings(JsonObject r, string k) => r.Array(k)?.OfType<string>().ToList() ?? [];
 
     public override string ToString() => Encoding.UTF8.GetString(ToBytes());
 }
