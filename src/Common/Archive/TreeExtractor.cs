@@ -116,7 +116,13 @@ internal sealed class TreeExtractor
         {
             Volatile.Read(ref _writeError)?.Throw();
             _where = _lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'";
-            TarEntry? entry = ReadArchive(() => reader.GetNextEntry(copyData: false));
+            input.Capture(headerAt);
+            TarEntry? entry = ReadArchive(() =>
+            {
+                TarEntry? e = reader.GetNextEntry(copyData: false);
+                input.CheckHeaders();
+                return e;
+            });
             if (entry == null)
                 break;
             _where = $"in entry '{entry.Name}'";
@@ -126,7 +132,9 @@ internal sealed class TreeExtractor
             headerAt = (input.Position + 511) & ~511L;
         }
         // A stream that just stops (a zstd file cut at a frame boundary, a gzip file that ends
-        // early) also ends the reader; only the end-of-archive block proves nothing is missing.
+        // early) must not pass for a complete archive: only the end-of-archive block proves
+        // nothing is missing. (TarReader throws EndOfStreamException there today; this check
+        // does not rely on it.)
         if (input.Position < headerAt + 512)
             throw new KslurmException(
                 $"{_archive}: truncated archive: the data ends {(_lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'")} without the end-of-archive marker",
@@ -511,22 +519,102 @@ internal sealed class TreeExtractor
     private static long Nanos(TarEntry e)
         => (e.ModificationTime.UtcTicks - DateTimeOffset.FromUnixTimeSeconds(Seconds(e)).UtcTicks) * 100;
 
-    /// <summary>Counts what the tar reader consumed, to check where the archive ended.</summary>
+    /// <summary>
+    /// Counts what the tar reader consumed (to check where the archive ended) and keeps the
+    /// header blocks of the entry being read: .NET's TarReader does not verify header checksums,
+    /// so a damaged header would otherwise go unnoticed in a stream without checksums of its own.
+    /// </summary>
     private sealed class PositionStream(Stream inner) : Stream
     {
+        private long _position;
+        private long _captureFrom = -1;
+        private readonly MemoryStream _captured = new();
+
         public override long Position
         {
             get => _position;
             set => throw new NotSupportedException();
         }
 
-        private long _position;
+        /// <summary>Keeps every byte read from offset <paramref name="from"/> on.</summary>
+        public void Capture(long from)
+        {
+            _captureFrom = from;
+            _captured.SetLength(0);
+        }
+
+        /// <summary>Checks the header blocks captured since <see cref="Capture"/>: the entry's own
+        /// header and the GNU long-name / PAX headers before it.</summary>
+        public void CheckHeaders()
+        {
+            ReadOnlySpan<byte> blocks = _captured.GetBuffer().AsSpan(0, (int)_captured.Length);
+            _captureFrom = -1;
+            int at = 0;
+            while (at + 512 <= blocks.Length)
+            {
+                ReadOnlySpan<byte> h = blocks.Slice(at, 512);
+                if (!h.ContainsAnyExcept((byte)0))
+                    return;
+                if (!ChecksumMatches(h))
+                    throw new InvalidDataException("tar header checksum mismatch");
+                // 'L'/'K' (GNU long name/link), 'x'/'g' (PAX): metadata entries whose data comes
+                // before the next header; anything else is the entry itself.
+                if (h[156] is not ((byte)'L' or (byte)'K' or (byte)'x' or (byte)'g') || !TryParseOctal(h.Slice(124, 12), out long size))
+                    return;
+                at += 512 + (int)Math.Min((size + 511) & ~511L, int.MaxValue - 1024);
+            }
+        }
+
+        private static bool ChecksumMatches(ReadOnlySpan<byte> h)
+        {
+            if (!TryParseOctal(h.Slice(148, 8), out long stored))
+                return false;
+            // The checksum field counts as eight spaces. Some old tars summed signed bytes.
+            long unsigned = 8 * ' ', signed = 8 * ' ';
+            for (int i = 0; i < 512; i++)
+            {
+                if (i is >= 148 and < 156)
+                    continue;
+                unsigned += h[i];
+                signed += (sbyte)h[i];
+            }
+            return stored == unsigned || stored == signed;
+        }
+
+        private static bool TryParseOctal(ReadOnlySpan<byte> field, out long value)
+        {
+            value = 0;
+            bool digits = false;
+            foreach (byte b in field)
+            {
+                if (b is >= (byte)'0' and <= (byte)'7')
+                {
+                    value = value * 8 + (b - '0');
+                    digits = true;
+                }
+                else if (b is (byte)' ' or 0)
+                {
+                    if (digits)
+                        break;
+                }
+                else
+                {
+                    return false;
+                }
+            }
+            return digits;
+        }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
             int n = inner.Read(buffer);
+            if (_captureFrom >= 0 && _position + n > _captureFrom)
+            {
+                int skip = (int)Math.Max(0, _captureFrom - _position);
+                _captured.Write(buffer[skip..n]);
+            }
             _position += n;
             return n;
         }
