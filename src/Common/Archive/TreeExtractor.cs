@@ -73,7 +73,7 @@ internal sealed class TreeExtractor
 
     public ArchiveStats Run(Stream tar)
     {
-        if (FileStat.TryLStat(_target) is not { Kind: FileKind.Directory })
+        if (!Directory.Exists(_target)) // follows a symlink: the target folder itself may be one
             throw new KslurmException($"cannot extract into {_target}: not a directory");
         if (Directory.EnumerateFileSystemEntries(_target).Any())
             throw new KslurmException($"cannot extract into {_target}: the folder is not empty");
@@ -186,7 +186,8 @@ internal sealed class TreeExtractor
             // "./" in archives made with `tar -C dir .`: the target folder's own mode and time.
             if (type != TarEntryType.Directory)
                 throw Refuse(name, "the archive root is not a directory");
-            _rootMeta = new DirMeta("", entry.Mode & ArchivePath.ModeBits, Seconds(entry), Nanos(entry));
+            (long rootSec, long rootNsec) = MTime(entry);
+            _rootMeta = new DirMeta("", entry.Mode & ArchivePath.ModeBits, rootSec, rootNsec);
             return;
         }
         if (IsExcluded(rel))
@@ -202,7 +203,8 @@ internal sealed class TreeExtractor
         switch (type)
         {
             case TarEntryType.Directory:
-                var meta = new DirMeta(rel, entry.Mode & ArchivePath.ModeBits, Seconds(entry), Nanos(entry));
+                (long dirSec, long dirNsec) = MTime(entry);
+                var meta = new DirMeta(rel, entry.Mode & ArchivePath.ModeBits, dirSec, dirNsec);
                 if (existing != null)
                 {
                     if (existing.DirIndex < 0)
@@ -306,7 +308,7 @@ internal sealed class TreeExtractor
     {
         long size = entry.Length;
         UnixFileMode mode = entry.Mode & ArchivePath.ModeBits;
-        long sec = Seconds(entry), nsec = Nanos(entry);
+        (long sec, long nsec) = MTime(entry);
         _files++;
         _bytes += size;
         Stream? data = entry.DataStream;
@@ -376,7 +378,8 @@ internal sealed class TreeExtractor
                 throw Refuse(name, $"symlink to '{target}', outside the target folder");
         }
         _map[rel] = new Node(Kind.Symlink) { LinkTarget = target, External = external };
-        _symlinks.Add(new LinkMeta(rel, target, Seconds(entry), Nanos(entry)));
+        (long sec, long nsec) = MTime(entry);
+        _symlinks.Add(new LinkMeta(rel, target, sec, nsec));
     }
 
     /// <summary>
@@ -514,10 +517,43 @@ internal sealed class TreeExtractor
         PosixIo.SetMTime(full, d.Seconds, d.Nanoseconds);
     }
 
-    private static long Seconds(TarEntry e) => e.ModificationTime.ToUnixTimeSeconds();
+    /// <summary>The entry's mtime. PAX records ("mtime=1700000000.123456789") are read to the
+    /// nanosecond, as GNU tar restores them; TarEntry.ModificationTime keeps only 100 ns ticks.</summary>
+    internal static (long Seconds, long Nanoseconds) MTime(TarEntry e)
+    {
+        if (e is PaxTarEntry pax && pax.ExtendedAttributes.TryGetValue("mtime", out string? text)
+            && TryParsePaxTime(text, out long s, out long ns))
+            return (s, ns);
+        DateTimeOffset t = e.ModificationTime;
+        long seconds = t.ToUnixTimeSeconds();
+        return (seconds, (t.UtcTicks - DateTimeOffset.FromUnixTimeSeconds(seconds).UtcTicks) * 100);
+    }
 
-    private static long Nanos(TarEntry e)
-        => (e.ModificationTime.UtcTicks - DateTimeOffset.FromUnixTimeSeconds(Seconds(e)).UtcTicks) * 100;
+    internal static bool TryParsePaxTime(string text, out long seconds, out long nanoseconds)
+    {
+        seconds = nanoseconds = 0;
+        bool negative = text.StartsWith('-');
+        string[] parts = text.TrimStart('-').Split('.');
+        if (parts.Length > 2 || !long.TryParse(parts[0], System.Globalization.NumberStyles.None, null, out seconds))
+            return false;
+        if (parts.Length == 2)
+        {
+            string frac = parts[1].Length > 9 ? parts[1][..9] : parts[1].PadRight(9, '0');
+            if (!long.TryParse(frac, System.Globalization.NumberStyles.None, null, out nanoseconds))
+                return false;
+        }
+        if (negative)
+        {
+            // -1.25 s is 2 s before the epoch plus 0.75 s.
+            seconds = -seconds;
+            if (nanoseconds > 0)
+            {
+                seconds--;
+                nanoseconds = 1_000_000_000 - nanoseconds;
+            }
+        }
+        return true;
+    }
 
     /// <summary>
     /// Counts what the tar reader consumed (to check where the archive ended) and keeps the
