@@ -104,7 +104,7 @@ public class ArchiveDetailTests
         File.CreateSymbolicLink(dir.Sub("target"), "out");
         Directory.CreateDirectory(dir.Sub("out"));
         using Stream tar = ArchiveFile.OpenRead(dir.Sub("a.tar.zst"));
-        TreeArchive.Extract(tar, dir.Sub("target"), AnyLinks); // up -> .. leads out: allowed here
+        TreeArchive.Extract(tar, dir.Sub("target"), new ExtractOptions { Exclude = rel => rel == "up" }); // up -> .. leads out
         Assert.Equal("f", File.ReadAllText(dir.Sub("out/sub/f")));
     }
 
