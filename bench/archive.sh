@@ -8,6 +8,7 @@
 #   bench/archive.sh                 # 5 runs each
 #   RUNS=10 bench/archive.sh
 #   TREE_SRC="/path/a /path/b" bench/archive.sh   # other source folders (rebuild: rm -rf bench/results/tree)
+#   EXTRACT_DIR=/dev/shm/kslurm-bench bench/archive.sh   # extract elsewhere (default: bench/results/out)
 #
 # Needs: dotnet, tar, zstd, gzip, hyperfine, python3 (to find its lib/), and zig for the
 # NativeAOT link (KSLURM_ZIG=/path/to/zig when it is not in .tools/, or KSLURM_LINKER=system).
@@ -18,6 +19,7 @@ res="$root/bench/results"
 runs="${RUNS:-5}"
 tree="$res/tree"
 bin="$res/bin/zstdbench"
+out="${EXTRACT_DIR:-$res/out}"
 mkdir -p "$res"
 
 for tool in tar zstd gzip hyperfine dotnet python3; do
@@ -68,22 +70,23 @@ hyperfine --warmup 1 --runs "$runs" --prepare sync --export-markdown "$res/write
   -n "tar -czf" "tar -czf '$res/tmp.tar.gz' -C '$tree' ."
 
 echo "== extracting (archive file -> empty folder)"
-hyperfine --warmup 1 --runs "$runs" --prepare "rm -rf '$res/out' && mkdir '$res/out' && sync" \
+echo "   into $out ($(df --output=fstype "$(dirname "$out")" | tail -1))"
+hyperfine --warmup 1 --runs "$runs" --prepare "rm -rf '$out' && mkdir '$out' && sync" \
   --export-markdown "$res/extract.md" \
-  -n "ours (ArchiveFile.OpenRead + TreeArchive.Extract)" "'$bin' tar-x '$res/ours.tar.zst' '$res/out'" \
-  -n "zstd -dc | tar -xf -" "zstd -q -dc '$res/ours.tar.zst' | tar -xf - -C '$res/out'" \
-  -n "tar -xzf" "tar -xzf '$res/gnu.tar.gz' -C '$res/out'"
+  -n "ours (ArchiveFile.OpenRead + TreeArchive.Extract)" "'$bin' tar-x '$res/ours.tar.zst' '$out'" \
+  -n "zstd -dc | tar -xf -" "zstd -q -dc '$res/ours.tar.zst' | tar -xf - -C '$out'" \
+  -n "tar -xzf" "tar -xzf '$res/gnu.tar.gz' -C '$out'"
 
 echo "== check: our extraction of our archive = GNU tar's extraction of it"
-rm -rf "$res/out" "$res/out-gnu"
-mkdir "$res/out-gnu"
-"$bin" tar-x "$res/ours.tar.zst" "$res/out"
-zstd -q -dc "$res/ours.tar.zst" | tar -xpf - -C "$res/out-gnu"
+rm -rf "$out" "$out-gnu"
+mkdir "$out-gnu"
+"$bin" tar-x "$res/ours.tar.zst" "$out"
+zstd -q -dc "$res/ours.tar.zst" | tar -xpf - -C "$out-gnu"
 # A sorted tar of each tree's contents (not of the root folder, which the archive does not
 # store) covers names, types, modes, mtimes, link targets and hard links.
 contents() { (cd "$1" && find . -mindepth 1 -maxdepth 1 -printf '%P\0' | sort -z | tar --sort=name --null -T - -cf -); }
-cmp <(contents "$res/out") <(contents "$res/out-gnu")
-cmp <(contents "$res/out") <(contents "$tree")
+cmp <(contents "$out") <(contents "$out-gnu")
+cmp <(contents "$out") <(contents "$tree")
 echo "   identical"
-rm -rf "$res/out" "$res/out-gnu" "$res/tmp.tar.zst" "$res/tmp.tar.gz"
+rm -rf "$out" "$out-gnu" "$res/tmp.tar.zst" "$res/tmp.tar.gz"
 echo "== results in $res/sizes.md, write.md, extract.md"

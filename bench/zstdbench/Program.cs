@@ -69,8 +69,11 @@ static int TarBench(string mode, string from, string to)
         else
         {
             Directory.CreateDirectory(to);
-            using Stream tar = ArchiveFile.OpenRead(from);
-            stats = TreeArchive.Extract(tar, to, new ExtractOptions { ArchiveName = from, Symlink = (_, t) => t });
+            // ZSTDBENCH_THREADS / ZSTDBENCH_WRITERS: decoder and writer thread counts (0 = automatic).
+            int.TryParse(Environment.GetEnvironmentVariable("ZSTDBENCH_THREADS"), out int threads);
+            int.TryParse(Environment.GetEnvironmentVariable("ZSTDBENCH_WRITERS"), out int writers);
+            using Stream tar = ArchiveFile.OpenRead(from, threads);
+            stats = TreeArchive.Extract(tar, to, new ExtractOptions { ArchiveName = from, Symlink = (_, t) => t, Writers = writers });
         }
         if (Environment.GetEnvironmentVariable("ZSTDBENCH_STATS") == "1")
             Console.Error.WriteLine($"zstdbench: {stats}");

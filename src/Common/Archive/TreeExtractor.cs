@@ -26,7 +26,7 @@ namespace Kslurm;
 /// </summary>
 internal sealed class TreeExtractor
 {
-    public const long WriteBudget = 128 << 20;
+    public const long WriteBudget = 64 << 20;
     private const int MaxSymlinkHops = 40; // Linux's own limit (ELOOP)
     private const string Hint = "only archives of a folder made by kpy or tar can be loaded; this one is damaged or was crafted";
 
