@@ -253,9 +253,9 @@ internal sealed class TreeExtractor
 
             case TarEntryType.CharacterDevice:
             case TarEntryType.BlockDevice:
-                throw Refuse(name, "device node");
+                throw Refuse(name, "a device node");
             case TarEntryType.Fifo:
-                throw Refuse(name, "fifo");
+                throw Refuse(name, "a fifo");
             default:
                 throw Refuse(name, $"unsupported entry type {type}");
         }
