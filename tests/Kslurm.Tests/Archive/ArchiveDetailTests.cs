@@ -114,8 +114,15 @@ public class ArchiveDetailTests
         using var dir = new TempDir();
         Directory.CreateDirectory(dir.Sub("src"));
         Sh($"touch {Q(dir.Sub("src"))}/$'bad\\xff'");
-        var e = Assert.Throws<KslurmException>(() => WriteArchive(dir.Sub("src"), dir.Sub("a.tar.zst")));
-        Assert.Contains("not valid UTF-8", e.Message);
+        try
+        {
+            var e = Assert.Throws<KslurmException>(() => WriteArchive(dir.Sub("src"), dir.Sub("a.tar.zst")));
+            Assert.Contains("not valid UTF-8", e.Message);
+        }
+        finally
+        {
+            Sh($"rm -rf {Q(dir.Sub("src"))}"); // .NET cannot name the file to delete it
+        }
     }
 
     [Fact]
