@@ -26,7 +26,7 @@ namespace Kslurm;
 /// </summary>
 internal sealed class TreeExtractor
 {
-    public const long WriteBudget = 128 << 20;
+    public const long WriteBudget = 64 << 20;
     private const int MaxSymlinkHops = 40; // Linux's own limit (ELOOP)
     private const string Hint = "only archives of a folder made by kpy or tar can be loaded; this one is damaged or was crafted";
 
@@ -73,7 +73,7 @@ internal sealed class TreeExtractor
 
     public ArchiveStats Run(Stream tar)
     {
-        if (FileStat.TryLStat(_target) is not { Kind: FileKind.Directory })
+        if (!Directory.Exists(_target)) // follows a symlink: the target folder itself may be one
             throw new KslurmException($"cannot extract into {_target}: not a directory");
         if (Directory.EnumerateFileSystemEntries(_target).Any())
             throw new KslurmException($"cannot extract into {_target}: the folder is not empty");
@@ -116,7 +116,13 @@ internal sealed class TreeExtractor
         {
             Volatile.Read(ref _writeError)?.Throw();
             _where = _lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'";
-            TarEntry? entry = ReadArchive(() => reader.GetNextEntry(copyData: false));
+            input.Capture(headerAt);
+            TarEntry? entry = ReadArchive(() =>
+            {
+                TarEntry? e = reader.GetNextEntry(copyData: false);
+                input.CheckHeaders();
+                return e;
+            });
             if (entry == null)
                 break;
             _where = $"in entry '{entry.Name}'";
@@ -126,7 +132,9 @@ internal sealed class TreeExtractor
             headerAt = (input.Position + 511) & ~511L;
         }
         // A stream that just stops (a zstd file cut at a frame boundary, a gzip file that ends
-        // early) also ends the reader; only the end-of-archive block proves nothing is missing.
+        // early) must not pass for a complete archive: only the end-of-archive block proves
+        // nothing is missing. (TarReader throws EndOfStreamException there today; this check
+        // does not rely on it.)
         if (input.Position < headerAt + 512)
             throw new KslurmException(
                 $"{_archive}: truncated archive: the data ends {(_lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'")} without the end-of-archive marker",
@@ -178,7 +186,8 @@ internal sealed class TreeExtractor
             // "./" in archives made with `tar -C dir .`: the target folder's own mode and time.
             if (type != TarEntryType.Directory)
                 throw Refuse(name, "the archive root is not a directory");
-            _rootMeta = new DirMeta("", entry.Mode & ArchivePath.ModeBits, Seconds(entry), Nanos(entry));
+            (long rootSec, long rootNsec) = MTime(entry);
+            _rootMeta = new DirMeta("", entry.Mode & ArchivePath.ModeBits, rootSec, rootNsec);
             return;
         }
         if (IsExcluded(rel))
@@ -194,7 +203,8 @@ internal sealed class TreeExtractor
         switch (type)
         {
             case TarEntryType.Directory:
-                var meta = new DirMeta(rel, entry.Mode & ArchivePath.ModeBits, Seconds(entry), Nanos(entry));
+                (long dirSec, long dirNsec) = MTime(entry);
+                var meta = new DirMeta(rel, entry.Mode & ArchivePath.ModeBits, dirSec, dirNsec);
                 if (existing != null)
                 {
                     if (existing.DirIndex < 0)
@@ -243,9 +253,9 @@ internal sealed class TreeExtractor
 
             case TarEntryType.CharacterDevice:
             case TarEntryType.BlockDevice:
-                throw Refuse(name, "device node");
+                throw Refuse(name, "a device node");
             case TarEntryType.Fifo:
-                throw Refuse(name, "fifo");
+                throw Refuse(name, "a fifo");
             default:
                 throw Refuse(name, $"unsupported entry type {type}");
         }
@@ -298,7 +308,7 @@ internal sealed class TreeExtractor
     {
         long size = entry.Length;
         UnixFileMode mode = entry.Mode & ArchivePath.ModeBits;
-        long sec = Seconds(entry), nsec = Nanos(entry);
+        (long sec, long nsec) = MTime(entry);
         _files++;
         _bytes += size;
         Stream? data = entry.DataStream;
@@ -368,7 +378,8 @@ internal sealed class TreeExtractor
                 throw Refuse(name, $"symlink to '{target}', outside the target folder");
         }
         _map[rel] = new Node(Kind.Symlink) { LinkTarget = target, External = external };
-        _symlinks.Add(new LinkMeta(rel, target, Seconds(entry), Nanos(entry)));
+        (long sec, long nsec) = MTime(entry);
+        _symlinks.Add(new LinkMeta(rel, target, sec, nsec));
     }
 
     /// <summary>
@@ -506,27 +517,140 @@ internal sealed class TreeExtractor
         PosixIo.SetMTime(full, d.Seconds, d.Nanoseconds);
     }
 
-    private static long Seconds(TarEntry e) => e.ModificationTime.ToUnixTimeSeconds();
+    /// <summary>The entry's mtime. PAX records ("mtime=1700000000.123456789") are read to the
+    /// nanosecond, as GNU tar restores them; TarEntry.ModificationTime keeps only 100 ns ticks.</summary>
+    internal static (long Seconds, long Nanoseconds) MTime(TarEntry e)
+    {
+        if (e is PaxTarEntry pax && pax.ExtendedAttributes.TryGetValue("mtime", out string? text)
+            && TryParsePaxTime(text, out long s, out long ns))
+            return (s, ns);
+        DateTimeOffset t = e.ModificationTime;
+        long seconds = t.ToUnixTimeSeconds();
+        return (seconds, (t.UtcTicks - DateTimeOffset.FromUnixTimeSeconds(seconds).UtcTicks) * 100);
+    }
 
-    private static long Nanos(TarEntry e)
-        => (e.ModificationTime.UtcTicks - DateTimeOffset.FromUnixTimeSeconds(Seconds(e)).UtcTicks) * 100;
+    internal static bool TryParsePaxTime(string text, out long seconds, out long nanoseconds)
+    {
+        seconds = nanoseconds = 0;
+        bool negative = text.StartsWith('-');
+        string[] parts = text.TrimStart('-').Split('.');
+        if (parts.Length > 2 || !long.TryParse(parts[0], System.Globalization.NumberStyles.None, null, out seconds))
+            return false;
+        if (parts.Length == 2)
+        {
+            string frac = parts[1].Length > 9 ? parts[1][..9] : parts[1].PadRight(9, '0');
+            if (!long.TryParse(frac, System.Globalization.NumberStyles.None, null, out nanoseconds))
+                return false;
+        }
+        if (negative)
+        {
+            // -1.25 s is 2 s before the epoch plus 0.75 s.
+            seconds = -seconds;
+            if (nanoseconds > 0)
+            {
+                seconds--;
+                nanoseconds = 1_000_000_000 - nanoseconds;
+            }
+        }
+        return true;
+    }
 
-    /// <summary>Counts what the tar reader consumed, to check where the archive ended.</summary>
+    /// <summary>
+    /// Counts what the tar reader consumed (to check where the archive ended) and keeps the
+    /// header blocks of the entry being read: .NET's TarReader does not verify header checksums,
+    /// so a damaged header would otherwise go unnoticed in a stream without checksums of its own.
+    /// </summary>
     private sealed class PositionStream(Stream inner) : Stream
     {
+        private long _position;
+        private long _captureFrom = -1;
+        private readonly MemoryStream _captured = new();
+
         public override long Position
         {
             get => _position;
             set => throw new NotSupportedException();
         }
 
-        private long _position;
+        /// <summary>Keeps every byte read from offset <paramref name="from"/> on.</summary>
+        public void Capture(long from)
+        {
+            _captureFrom = from;
+            _captured.SetLength(0);
+        }
+
+        /// <summary>Checks the header blocks captured since <see cref="Capture"/>: the entry's own
+        /// header and the GNU long-name / PAX headers before it.</summary>
+        public void CheckHeaders()
+        {
+            ReadOnlySpan<byte> blocks = _captured.GetBuffer().AsSpan(0, (int)_captured.Length);
+            _captureFrom = -1;
+            int at = 0;
+            while (at + 512 <= blocks.Length)
+            {
+                ReadOnlySpan<byte> h = blocks.Slice(at, 512);
+                if (!h.ContainsAnyExcept((byte)0))
+                    return;
+                if (!ChecksumMatches(h))
+                    throw new InvalidDataException("tar header checksum mismatch");
+                // 'L'/'K' (GNU long name/link), 'x'/'g' (PAX): metadata entries whose data comes
+                // before the next header; anything else is the entry itself.
+                if (h[156] is not ((byte)'L' or (byte)'K' or (byte)'x' or (byte)'g') || !TryParseOctal(h.Slice(124, 12), out long size))
+                    return;
+                at += 512 + (int)Math.Min((size + 511) & ~511L, int.MaxValue - 1024);
+            }
+        }
+
+        private static bool ChecksumMatches(ReadOnlySpan<byte> h)
+        {
+            if (!TryParseOctal(h.Slice(148, 8), out long stored))
+                return false;
+            // The checksum field counts as eight spaces. Some old tars summed signed bytes.
+            long unsigned = 8 * ' ', signed = 8 * ' ';
+            for (int i = 0; i < 512; i++)
+            {
+                if (i is >= 148 and < 156)
+                    continue;
+                unsigned += h[i];
+                signed += (sbyte)h[i];
+            }
+            return stored == unsigned || stored == signed;
+        }
+
+        private static bool TryParseOctal(ReadOnlySpan<byte> field, out long value)
+        {
+            value = 0;
+            bool digits = false;
+            foreach (byte b in field)
+            {
+                if (b is >= (byte)'0' and <= (byte)'7')
+                {
+                    value = value * 8 + (b - '0');
+                    digits = true;
+                }
+                else if (b is (byte)' ' or 0)
+                {
+                    if (digits)
+                        break;
+                }
+                else
+                {
+                    return false;
+                }
+            }
+            return digits;
+        }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
             int n = inner.Read(buffer);
+            if (_captureFrom >= 0 && _position + n > _captureFrom)
+            {
+                int skip = (int)Math.Max(0, _captureFrom - _position);
+                _captured.Write(buffer[skip..n]);
+            }
             _position += n;
             return n;
         }

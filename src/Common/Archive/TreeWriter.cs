@@ -57,7 +57,11 @@ internal sealed class TreeWriter
 
     public ArchiveStats Run(Stream output)
     {
+        // The root itself may be a symlink to a folder (a venv under a symlinked scratch path):
+        // it is followed; nothing below it is.
         FileStat? rootStat = FileStat.TryLStat(_root);
+        if (rootStat is { Kind: FileKind.Symlink } && Directory.Exists(_root))
+            rootStat = FileStat.TryLStat(_root + "/.");
         if (rootStat is not { Kind: FileKind.Directory })
             throw new KslurmException($"cannot archive {_root}: " + (rootStat == null ? "no such directory" : "not a directory"));
 
@@ -232,7 +236,13 @@ internal sealed class TreeWriter
             if (childRel == _leadingName || _exclude?.Invoke(childRel) == true)
                 continue;
             if (FileStat.TryLStat(childFull) is not { } st)
+            {
+                // .NET decodes names as UTF-8; one that is not cannot be opened again by name.
+                if (name.Contains('\uFFFD'))
+                    throw new KslurmException($"cannot archive {childFull}: the name is not valid UTF-8",
+                        "rename the file (kpy archives need UTF-8 names)");
                 continue; // vanished since it was listed
+            }
             switch (st.Kind)
             {
                 case FileKind.Directory:

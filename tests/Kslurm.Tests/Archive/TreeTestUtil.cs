@@ -193,7 +193,13 @@ internal static class TreeTestUtil
     {
         Directory.CreateDirectory(target);
         using Stream tar = ArchiveFile.OpenRead(archive);
-        return TreeArchive.Extract(tar, target, options ?? new ExtractOptions { ArchiveName = archive });
+        return TreeArchive.Extract(tar, target, new ExtractOptions
+        {
+            ArchiveName = options?.ArchiveName ?? archive,
+            Symlink = options?.Symlink,
+            Transform = options?.Transform,
+            Exclude = options?.Exclude,
+        });
     }
 
     /// <summary>Accepts every symlink target as stored (what GNU tar does).</summary>
