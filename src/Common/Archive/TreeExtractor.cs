@@ -458,15 +458,22 @@ internal sealed class TreeExtractor
     private void WriteFile(WriteJob job)
     {
         ReadOnlySpan<byte> content = job.Buffer.AsSpan(0, job.Length);
+        var transformed = false;
         if (_options.Transform != null && _options.Transform(job.Rel, job.Buffer.AsMemory(0, job.Length)) is { } changed)
+        {
             content = changed;
+            transformed = true;
+        }
         int fd = PosixIo.Create(job.Full);
         try
         {
             PosixIo.Write(fd, content, job.Full);
             // After the data: a write by a non-root user clears setuid/setgid.
             PosixIo.FChmod(fd, job.Mode, job.Full);
-            PosixIo.FSetMTime(fd, job.Seconds, job.Nanoseconds, job.Full);
+            // A rewritten file keeps the time of its writing: Python trusts a cached .pyc while
+            // its source's mtime and size match, and the cache holds the old paths.
+            if (!transformed)
+                PosixIo.FSetMTime(fd, job.Seconds, job.Nanoseconds, job.Full);
         }
         finally
         {
