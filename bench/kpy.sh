@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # kpy save/load on a realistic venv, side by side with the shell pipelines and with rebuilding
 # the venv by pip from a local wheelhouse.
-#   - venv: a real `python3 -m venv` with Debian's numpy, scipy, pandas, matplotlib (and their
-#     dependencies) copied into its site-packages (tens of thousands of files, hundreds of MB);
-#   - wheelhouse: the same packages zipped as wheels, so `pip install --no-index` can rebuild it.
+#   - venv: a real `python3 -m venv` with all of Debian's dist-packages (numpy, scipy, pandas,
+#     matplotlib and everything else installed) copied into its site-packages: ~20k files, ~450 MB;
+#   - wheelhouse: every package folder zipped as a wheel, so `pip install --no-index` can rebuild it.
 # Needs root once for `apt-get install` of those packages; results in bench/results/kpy.md.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +14,7 @@ mkdir -p "$res"
 for t in hyperfine zstd python3 tar; do command -v "$t" >/dev/null || { echo "kpy.sh: $t not found" >&2; exit 1; }; done
 [ -x "$kpy" ] || { echo "kpy.sh: build first (./build.sh publish)" >&2; exit 1; }
 
-pkgs=(python3-numpy python3-scipy python3-pandas python3-matplotlib python3-venv)
+pkgs=(python3-numpy python3-scipy python3-pandas python3-matplotlib python3-sympy python3-sklearn python3-statsmodels python3-venv)
 missing=(); for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "kpy.sh: install ${missing[*]} first (as root)" >&2; exit 1; }
@@ -26,18 +26,13 @@ mkdir -p "$HOME" "$TMPDIR"
 "$root/dist/kslurm" config pipdir "$res/pipdir" >/dev/null
 venv="$TMPDIR/kpy-$(id -un)/bench"
 site=/usr/lib/python3/dist-packages
-mods=(numpy scipy pandas matplotlib dateutil pytz six pyparsing cycler kiwisolver PIL fontTools packaging tzdata)
 
 if [ ! -d "$venv" ]; then
   echo "== building the venv $venv"
   mkdir -p "$(dirname "$venv")"
   /usr/bin/python3 -m venv "$venv"
   sp=$(echo "$venv"/lib/python3*/site-packages)
-  for m in "${mods[@]}"; do
-    [ -e "$site/$m" ] || continue
-    cp -a "$site/$m" "$sp/"
-    for info in "$site/$m"-*.*-info "$site/${m,,}"-*.*-info; do [ -e "$info" ] && cp -a "$info" "$sp/"; done
-  done
+  cp -a "$site"/. "$sp/"
   printf '{"format": 1, "name": "bench", "original_paths": ["%s"]}\n' "$venv" > "$venv/.kpy.json"
 fi
 files=$(find "$venv" | wc -l); bytes=$(du -sb "$venv" | cut -f1)
@@ -47,12 +42,13 @@ wheels="$res/wheels"
 if [ ! -d "$wheels" ]; then
   echo "== zipping the same packages as wheels (for the pip rebuild)"
   mkdir -p "$wheels"
-  /usr/bin/python3 - "$site" "$wheels" "${mods[@]}" <<'PY'
+  /usr/bin/python3 - "$site" "$wheels" <<'PY'
 import base64, hashlib, os, sys, zipfile
-site, out, mods = sys.argv[1], sys.argv[2], sys.argv[3:]
-for m in mods:
+site, out = sys.argv[1], sys.argv[2]
+for m in sorted(os.listdir(site)):
     src = os.path.join(site, m)
-    if not os.path.exists(src):
+    if not os.path.isfile(os.path.join(src, "__init__.py")) or m.startswith("_") \
+            or m in ("pip", "setuptools", "pkg_resources", "wheel"):  # the venv's own tools stay
         continue
     name = m.replace("-", "_")
     dist = f"{name}-0.0.0.dist-info"
@@ -90,6 +86,6 @@ hyperfine -N --warmup 1 --runs "$runs" --export-markdown "$res/load.md" \
   --prepare "rm -rf $TMPDIR/kpy-$(id -un)/loaded $res/x $res/rebuilt" \
   -n "kpy load" "$kpy load bench --as loaded" \
   -n "zstd -dc | tar -xf" "bash -c 'mkdir $res/x && zstd -dc $res/pipe.tar.zst | tar -xf - -C $res/x'" \
-  -n "venv + pip install --no-index" "bash -c '/usr/bin/python3 -m venv $res/rebuilt && $res/rebuilt/bin/pip install -q --no-index --find-links $wheels ${mods[*]}'"
+  -n "venv + pip install --no-index" "bash -c '/usr/bin/python3 -m venv $res/rebuilt && $res/rebuilt/bin/pip install -q --no-index --no-deps $wheels/*.whl'"
 cat "$res/save.md" "$res/sizes.txt" "$res/load.md" > "$root/bench/results/kpy.md"
 echo "results: bench/results/kpy.md"

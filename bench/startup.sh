@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start-up cost of the binaries, side by side with /bin/true: --help, and a config read (the
-# user file laid over a site file, as on a shared install). Needs hyperfine (apt).
+# Start-up cost of the binaries, side by side with /bin/true: --help, a config read (the user
+# file laid over a site file, as on a shared install), and what kpy's shell line adds to a new
+# bash (goal: under 10 ms). Needs hyperfine (apt).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v hyperfine >/dev/null || { echo "bench/startup.sh: hyperfine is not installed (apt-get install hyperfine)" >&2; exit 1; }
@@ -18,5 +19,7 @@ hyperfine -N --warmup 20 --runs 300 --export-markdown bench/results/startup.md \
   -n 'kslurm --help' 'dist/kslurm --help' \
   -n 'krun --help' 'dist/krun --help' \
   -n 'kslurm config account (user over site)' 'dist/kslurm config account' \
-  -n 'kslurm config --list' 'dist/kslurm config --list'
+  -n 'kslurm config --list' 'dist/kslurm config --list' \
+  -n 'bash -c : (baseline for the next)' "bash --norc -c :" \
+  -n 'bash: eval "$(kpy init bash)"' "bash --norc -c 'eval \"\$(dist/kpy init bash)\"'"
 echo "results: bench/results/startup.md"
