@@ -16,12 +16,20 @@ public class KpyClusterTests
         DemoWheel.WriteTo(wheels);
         new Sandbox().Exec("chown", ["-R", $"{u.Name}:", wheels]);
         u.Env["TMPDIR"] = Path.Combine(u.Home, "login-tmp");
+        var init = $"eval \"$({Cluster.Tool("kpy")} init bash)\"";
+        Expect.Ok(u.Run("bash", ["-c", $"mkdir -p \"$TMPDIR\"; {init}; kpy create {name} 2>/dev/null"]));
+        // an editable project inside the venv (as `pip install -e` of a checkout in <venv>/src):
+        // its finder holds absolute paths into the venv, which must move with it
+        var venv = Path.Combine(u.Env["TMPDIR"], $"kpy-{u.Name}", name);
+        Kslurm.Tests.Venv.VenvLab.WriteProject(Path.Combine(venv, "src", "kslurmedit"), "kslurmedit", srcLayout: false, script: "kslurm-edit");
+        new Sandbox().Exec("chown", ["-R", $"{u.Name}:", Path.Combine(venv, "src")]);
         var r = u.Run("bash", ["-c", $"""
-            mkdir -p "$TMPDIR"
-            eval "$({Cluster.Tool("kpy")} init bash)"
-            kpy create {name} 2>/dev/null || exit 10
+            {init}
+            kpy activate {name} 2>/dev/null || exit 10
             pip install -q --no-index --find-links {wheels} kslurmdemo || exit 11
-            kpy save {name} || exit 12
+            pip install -q --no-index /usr/share/python-wheels/wheel-*.whl || exit 12
+            pip install -q --no-index --no-build-isolation -e "$VIRTUAL_ENV/src/kslurmedit" || exit 13
+            kpy save {name} || exit 14
             """]);
         Expect.Ok(r);
         return u;
@@ -32,7 +40,7 @@ public class KpyClusterTests
     {
         using var u = WithSavedDemo("demo");
         var r = u.Tool("krun", "--venv", "demo", "0:05", "sh", "-c",
-            "kslurm-demo 'x y'; python -c 'import sys; print(\"sys.prefix=\" + sys.prefix)'; echo \"tmp=$SLURM_TMPDIR\"");
+            "kslurm-demo 'x y'; python -c 'import sys; print(\"sys.prefix=\" + sys.prefix)'; echo \"tmp=$SLURM_TMPDIR\"; kslurm-edit");
         Expect.Ok(r);
         var tmp = r.Stdout.Split('\n').Single(l => l.StartsWith("tmp=", StringComparison.Ordinal))[4..];
         Assert.StartsWith("/", tmp);
@@ -40,6 +48,8 @@ public class KpyClusterTests
         Assert.Contains($"prefix={expected}\n", r.Stdout);
         Assert.Contains($"sys.prefix={expected}\n", r.Stdout);
         Assert.Contains("args=['x y']", r.Stdout);
+        // the editable project: its entry point and module both come from the moved venv
+        Assert.Contains($"\n{expected}/src/kslurmedit/kslurmedit/__init__.py\n{expected}\n", r.Stdout);
     }
 
     [Fact]

@@ -64,6 +64,24 @@ public class KpyShellTests
     }
 
     [Fact]
+    public void Zsh_gets_the_same_integration()
+    {
+        using var k = new KpySandbox();
+        var r = k.S.Exec("zsh", ["-f", "-c", """
+            eval "$(kpy init zsh)"
+            kpy create z 2>/dev/null
+            echo "venv=$VIRTUAL_ENV"
+            pip --version | cut -d' ' -f1
+            deactivate
+            echo "after=${VIRTUAL_ENV-unset}"
+            """]);
+        Expect.Ok(r);
+        Assert.Contains($"venv={Path.Combine(k.LiveRoot, "z")}\n", r.Stdout);
+        Assert.Contains("pip\n", r.Stdout);
+        Assert.Contains("after=unset\n", r.Stdout);
+    }
+
+    [Fact]
     public void Sourcing_the_snippet_calls_no_slurm_command()
     {
         using var k = new KpySandbox();
