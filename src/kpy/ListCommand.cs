@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Kslurm.Tools;
 
 /// <summary>`kpy list`: the saved venvs, with what their records say.</summary>
@@ -41,16 +39,7 @@ static class ListCommand
             }
             rows.Add([s.Name, Format.Bytes(s.File.Length), Format.Date(meta?.Saved ?? s.File.LastWriteTimeUtc), python, modules, live.Contains(s.Name) ? "yes" : ""]);
         }
-        Console.Write(Table(rows));
+        Console.Write(Format.Table(rows));
         return 0;
-    }
-
-    internal static string Table(List<string[]> rows)
-    {
-        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
-        var sb = new StringBuilder();
-        foreach (var r in rows)
-            sb.Append(string.Join("  ", r.Select((c, i) => i == r.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd()).Append('\n');
-        return sb.ToString();
     }
 }
