@@ -16,7 +16,7 @@ set -Eeuo pipefail
 DIR=${KSLURM_REGISTRY_DIR:-/tmp/kslurm-registry}
 VERSION=1
 LAYOUT=$DIR/fixtures/layout-v$VERSION
-REG_USER=kslurm REG_PASS=kslurm-registry
+REG_USER=kslurm REG_PASS=Pull-Me-7431
 say() { printf '[kslurm-registry] %s\n' "$*" >&2; }
 trap 'say "ERROR: fixtures.sh line $LINENO failed: $BASH_COMMAND"' ERR
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Three local container registries for kslurm's registry-client tests (and for developers):
 #   127.0.0.1:5000  anonymous
-#   127.0.0.1:5001  Basic auth (htpasswd)              user kslurm, password kslurm-registry
+#   127.0.0.1:5001  Basic auth (htpasswd)              user kslurm, password Pull-Me-7431
 #   127.0.0.1:5002  Bearer tokens from 127.0.0.1:5003  same user; anonymous may pull public/*
 # Debian's docker-registry with our own configs; test images pushed by fixtures.sh.
 # No systemd: processes start with setsid and are found again through pid files (never by name).
@@ -13,7 +13,7 @@ set -Eeuo pipefail
 DIR=${KSLURM_REGISTRY_DIR:-/tmp/kslurm-registry}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PORT_ANON=5000 PORT_BASIC=5001 PORT_TOKEN=5002 PORT_AUTH=5003
-REG_USER=kslurm REG_PASS=kslurm-registry
+REG_USER=kslurm REG_PASS=Pull-Me-7431
 ISSUER=kslurm-test-token-server SERVICE=kslurm-test-registry
 PACKAGES=(docker-registry skopeo umoci apache2-utils python3 openssl curl)
 PYTHON=$(command -v /usr/bin/python3 || command -v python3 || true)
@@ -89,9 +89,7 @@ write_configs() {
         openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$ISSUER" \
             -keyout "$DIR/auth/token.key" -out "$DIR/auth/token.crt" 2>/dev/null
     fi
-    if [[ ! -s $DIR/auth/htpasswd ]]; then
-        htpasswd -Bbn "$REG_USER" "$REG_PASS" >"$DIR/auth/htpasswd"
-    fi
+    htpasswd -Bbn "$REG_USER" "$REG_PASS" >"$DIR/auth/htpasswd"
     registry_config anonymous "$PORT_ANON" ""
     registry_config basic "$PORT_BASIC" "auth:
   htpasswd:

@@ -1,0 +1,121 @@
+using System.Text;
+
+namespace Kslurm;
+
+/// <summary>
+/// Registry authorization as Docker does it: anonymous first; a 401's WWW-Authenticate challenge
+/// says how to get in: Bearer (ask the realm for a token for service+scope, with Basic
+/// credentials when we have some) or Basic (send the credentials). What worked is remembered per
+/// repository and sent with the next requests (blob downloads), and renewed on the next 401.
+/// </summary>
+internal sealed class RegistryAuth(RegistryOptions options, Func<CurlRequest, CurlResponse> send)
+{
+    readonly object _gate = new();
+    readonly Dictionary<string, (string Header, string? User)> _known = new(StringComparer.Ordinal);
+    readonly Dictionary<string, RegistryCredential?> _credentials = new(StringComparer.Ordinal);
+
+    public string? HeaderFor(ImageRef image)
+    {
+        lock (_gate)
+            return _known.TryGetValue(image.Name, out var k) ? k.Header : null;
+    }
+
+    /// <summary>Whose credentials were used for this repository (for error messages), if any.</summary>
+    public string? UserFor(ImageRef image)
+    {
+        lock (_gate)
+            return _known.TryGetValue(image.Name, out var k) ? k.User : null;
+    }
+
+    RegistryCredential? CredentialFor(string registry)
+    {
+        lock (_gate)
+        {
+            if (!_credentials.TryGetValue(registry, out var c))
+                _credentials[registry] = c = Credentials.Find(registry, options);
+            return c;
+        }
+    }
+
+    /// <summary>
+    /// The Authorization value to retry with after a 401, or null when there is nothing new to try
+    /// (no challenge, no credentials for Basic, or the same answer as before).
+    /// </summary>
+    public string? Answer(ImageRef image, CurlResponse response, string? sent)
+    {
+        var challenges = response.HeaderValues("WWW-Authenticate").SelectMany(Challenge.Parse).ToList();
+        var bearer = challenges.FirstOrDefault(c => c.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase));
+        var basic = challenges.FirstOrDefault(c => c.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase));
+        var credential = CredentialFor(image.Registry);
+        string header;
+        if (bearer is not null)
+            header = "Bearer " + Token(image, bearer, credential);
+        else if (basic is not null && credential is not null)
+            header = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}"));
+        else
+            return null;
+        if (header == sent)
+            return null;
+        lock (_gate)
+            _known[image.Name] = (header, credential?.ToString());
+        return header;
+    }
+
+    string Token(ImageRef image, Challenge challenge, RegistryCredential? credential)
+    {
+        var realm = challenge["realm"];
+        if (string.IsNullOrEmpty(realm) || !(realm.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+                                             || realm.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
+            throw RegistryClient.Fail(image, $"{image.Registry} asked for a token from an unusable address ('{realm}')",
+                "the registry is misconfigured; report it to its operators");
+        var realmHost = new Uri(realm).Authority;
+        if (credential is not null && realm.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+            && !RegistryClient.IsLoopback(realmHost))
+            throw RegistryClient.Fail(image, $"{image.Registry} wants credentials sent to {realm} over plain HTTP; refusing",
+                "ask the registry's operators to use HTTPS for its token service");
+        var query = new StringBuilder();
+        if (challenge["service"] is { } service)
+            query.Append("service=").Append(Uri.EscapeDataString(service));
+        var scope = challenge["scope"] ?? $"repository:{image.Repository}:pull";
+        query.Append(query.Length > 0 ? "&" : "").Append("scope=").Append(Uri.EscapeDataString(scope));
+        var url = realm + (realm.Contains('?') ? "&" : "?") + query;
+
+        var output = Path.Combine(options.TempDirectory ?? Path.GetTempPath(), $"kslurm-token-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            var r = send(new CurlRequest(url, output)
+            {
+                UserPassword = credential is null ? null : $"{credential.Username}:{credential.Password}",
+                MaxBytes = 1024 * 1024,
+                MaxTime = TimeSpan.FromMinutes(1),
+                ConnectTimeout = options.ConnectTimeout,
+            });
+            if (r.Exit != 0)
+            {
+                var (what, hint) = Curl.Explain(r.Exit, realmHost);
+                throw RegistryClient.Fail(image, $"cannot get a token from {realmHost}: {what} (curl exit code {r.Exit})", hint);
+            }
+            if (r.Status is 401 or 403 && credential is not null)
+                throw RegistryClient.Fail(image, $"{realmHost} rejected the credentials of {credential} (HTTP {r.Status})",
+                    "check the user name and password (or token); " + RegistryClient.LoginHint);
+            if (r.Status != 200)
+                throw RegistryClient.Fail(image, $"the token service {realmHost} answered HTTP {r.Status}",
+                    r.Status >= 500 ? "the registry has trouble; try again later" : "try again later; if it persists, report it to the registry's operators");
+            var json = File.Exists(output) ? File.ReadAllBytes(output) : [];
+            string? token = null;
+            try
+            {
+                if (Json.Parse(json, realm) is JsonObject o)
+                    token = o.String("token") is { Length: > 0 } t ? t : o.String("access_token");
+            }
+            catch (JsonException) { }
+            if (string.IsNullOrEmpty(token) || token.Any(char.IsControl))
+                throw RegistryClient.Fail(image, $"the token service {realmHost} gave no token", "try again later; if it persists, report it to the registry's operators");
+            return token;
+        }
+        finally
+        {
+            AtomicFile.TryDelete(output);
+        }
+    }
+}
