@@ -40,7 +40,7 @@ internal static class Credentials
             yield return explicitPath;
             yield break;
         }
-        var home = options.GetEnvironment("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var home = options.GetEnvironment("HOME") ?? "/";
         var dockerDir = options.GetEnvironment("DOCKER_CONFIG");
         yield return Path.Combine(string.IsNullOrEmpty(dockerDir) ? Path.Combine(home, ".docker") : dockerDir, "config.json");
         var apptainerDir = options.GetEnvironment("APPTAINER_CONFIGDIR");
@@ -73,7 +73,7 @@ internal static class Credentials
         {
             foreach (var (key, value) in auths)
             {
-                if (value is not JsonObject entry || !keys.Contains(NormalizeKey(key)) && !keys.Contains(key))
+                if (value is not JsonObject entry || Array.IndexOf(keys, NormalizeKey(key)) < 0 && Array.IndexOf(keys, key) < 0)
                     continue;
                 if (entry.String("auth") is { Length: > 0 } b64 && Decode(b64) is { } pair)
                     return new(pair.User, pair.Password, Paths.Pretty(file));
@@ -82,9 +82,10 @@ internal static class Credentials
             }
         }
         // A credential helper (docker-credential-NAME get): per registry, or for all of them.
-        var helper = root.Object("credHelpers") is { } helpers
-            ? keys.Select(k => helpers.String(k)).FirstOrDefault(h => h is not null)
-            : null;
+        string? helper = null;
+        if (root.Object("credHelpers") is { } helpers)
+            foreach (var k in keys)
+                helper ??= helpers.String(k);
         helper ??= root.String("credsStore");
         if (helper is { Length: > 0 } && FromHelper("docker-credential-" + helper, keys[0]) is { } fromHelper)
             return fromHelper;

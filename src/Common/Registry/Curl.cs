@@ -28,10 +28,22 @@ internal sealed record CurlResponse(int Exit, int Status, IReadOnlyList<KeyValue
 
     /// <summary>The last value of a header (names compare case-insensitively).</summary>
     public string? Header(string name)
-        => Headers.LastOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+    {
+        string? last = null;
+        foreach (var (k, v) in Headers)
+            if (string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
+                last = v;
+        return last;
+    }
 
-    public IEnumerable<string> HeaderValues(string name)
-        => Headers.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value);
+    public List<string> HeaderValues(string name)
+    {
+        var values = new List<string>();
+        foreach (var (k, v) in Headers)
+            if (string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
+                values.Add(v);
+        return values;
+    }
 }
 
 /// <summary>
@@ -45,7 +57,7 @@ internal static class Curl
     public static CurlResponse Get(CurlRequest req, string program = "curl", string? tempRoot = null)
     {
         // Private (0700) and new: nobody else can read the config or swap files in it.
-        var scratch = Path.Combine(tempRoot ?? Path.GetTempPath(), $"kslurm-curl-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var scratch = Path.Combine(tempRoot ?? Path.GetTempPath(), $"kslurm-curl-{Unique()}");
         Directory.CreateDirectory(scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
@@ -89,19 +101,25 @@ internal static class Curl
             var r = ChildProcess.Capture([program, "-q", "-K", config]);
             var status = int.TryParse(r.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : 0;
             var headers = File.Exists(headerFile) ? LastResponseHeaders(File.ReadAllText(headerFile)) : [];
-            var error = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+            var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var error = lines.Length > 0 ? lines[^1] : "";
             return new CurlResponse(r.ExitCode, status, headers, error);
         }
         finally
         {
-            try { Directory.Delete(scratch, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            AtomicFile.TryDelete(Path.Combine(scratch, "config"));
+            AtomicFile.TryDelete(Path.Combine(scratch, "headers"));
+            try { Directory.Delete(scratch); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
+
+    /// <summary>pid and 64 random bits: a fresh name for scratch files.</summary>
+    internal static string Unique() => $"{Environment.ProcessId}-{Random.Shared.NextInt64():x16}";
 
     /// <summary>A config line: name = "value" with curl's escapes; control characters are refused.</summary>
     static void Line(StringBuilder sb, string name, string value)
     {
-        if (value.Any(char.IsControl))
+        if (HasControl(value))
             throw new KslurmException($"refusing to pass a control character to curl in {name}");
         sb.Append(name).Append(" = \"");
         foreach (var c in value)
@@ -112,6 +130,8 @@ internal static class Curl
         }
         sb.Append("\"\n");
     }
+
+    internal static bool HasControl(string s) => s.AsSpan().ContainsAnyInRange('\0', '\x1f') || s.Contains('\x7f');
 
     /// <summary>With redirects the dump holds every response; the last one is what we got.</summary>
     internal static List<KeyValuePair<string, string>> LastResponseHeaders(string dump)

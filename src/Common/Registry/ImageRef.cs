@@ -51,7 +51,7 @@ public sealed record ImageRef(string Registry, string Repository, string? Tag, s
         }
         if (s.Length == 0)
             return Fail("no image name", out why);
-        if (s.Any(c => c <= ' ' || c >= 0x7f))
+        if (s.AsSpan().ContainsAnyExceptInRange('!', '~'))
             return Fail("it contains spaces or other characters not allowed in image names", out why);
 
         // Digest first: '@' cannot occur elsewhere.
@@ -72,7 +72,7 @@ public sealed record ImageRef(string Registry, string Repository, string? Tag, s
         if (slash > 0)
         {
             var first = s[..slash];
-            if (first.Contains('.') || first.Contains(':') || first == "localhost" || first.Any(char.IsAsciiLetterUpper)
+            if (first.Contains('.') || first.Contains(':') || first == "localhost" || first.AsSpan().ContainsAnyInRange('A', 'Z')
                 || first.StartsWith('['))
             {
                 registry = first;
@@ -100,7 +100,7 @@ public sealed record ImageRef(string Registry, string Repository, string? Tag, s
         {
             if (part.Length == 0)
                 return Fail("empty path component (a '//' or a '/' at an end)", out why);
-            if (part.Any(char.IsAsciiLetterUpper))
+            if (part.AsSpan().ContainsAnyInRange('A', 'Z'))
                 return Fail("repository names must be lower-case", out why);
             if (!ValidComponent(part))
                 return Fail($"bad name component '{part}' (lower-case letters and digits, separated by '.', '_', '__' or '-')", out why);
@@ -147,7 +147,10 @@ public sealed record ImageRef(string Registry, string Repository, string? Tag, s
     {
         if (tag.Length is 0 or > 128 || tag[0] is '.' or '-')
             return false;
-        return tag.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
+        foreach (var c in tag)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
+                return false;
+        return true;
     }
 
     static bool ValidHost(string host, out string why)
@@ -179,7 +182,7 @@ public sealed record ImageRef(string Registry, string Repository, string? Tag, s
                     return false;
             }
         }
-        if (port.Length > 0 && (!port.All(char.IsAsciiDigit) || port.Length > 5))
+        if (port.Length > 0 && (port.AsSpan().ContainsAnyExceptInRange('0', '9') || port.Length > 5))
             return false;
         if (host.StartsWith('['))
             return true;
@@ -189,8 +192,9 @@ public sealed record ImageRef(string Registry, string Repository, string? Tag, s
         {
             if (label.Length == 0 || label[0] == '-' || label[^1] == '-')
                 return false;
-            if (!label.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '-'))
-                return false;
+            foreach (var ch in label)
+                if (!(char.IsAsciiLetterOrDigit(ch) || ch == '-'))
+                    return false;
         }
         return true;
     }

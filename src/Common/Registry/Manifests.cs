@@ -78,7 +78,7 @@ internal static class Manifests
         }
         if (best is null)
             throw RegistryClient.Fail(image,
-                $"no image for {platform}; it offers {(offered.Count > 0 ? string.Join(", ", offered.Distinct()) : "no platforms")}",
+                $"no image for {platform}; it offers {(offered.Count > 0 ? string.Join(", ", Unique(offered)) : "no platforms")}",
                 "use an image built for this machine's platform (or another tag of it)");
         return best.Value.Digest;
     }
@@ -106,6 +106,16 @@ internal static class Manifests
             layers.Add(layer);
         }
         return (config, layers);
+    }
+
+    static List<string> Unique(List<string> items)
+    {
+        var seen = new HashSet<string>();
+        var result = new List<string>();
+        foreach (var i in items)
+            if (seen.Add(i))
+                result.Add(i);
+        return result;
     }
 
     static Blob Descriptor(ImageRef image, JsonObject? d, string what)

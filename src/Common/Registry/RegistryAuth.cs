@@ -43,9 +43,13 @@ internal sealed class RegistryAuth(RegistryOptions options, Func<CurlRequest, Cu
     /// </summary>
     public string? Answer(ImageRef image, CurlResponse response, string? sent)
     {
-        var challenges = response.HeaderValues("WWW-Authenticate").SelectMany(Challenge.Parse).ToList();
-        var bearer = challenges.FirstOrDefault(c => c.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase));
-        var basic = challenges.FirstOrDefault(c => c.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase));
+        Challenge? bearer = null, basic = null;
+        foreach (var value in response.HeaderValues("WWW-Authenticate"))
+            foreach (var c in Challenge.Parse(value))
+            {
+                if (c.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase)) bearer ??= c;
+                else if (c.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase)) basic ??= c;
+            }
         var credential = CredentialFor(image.Registry);
         string header;
         if (bearer is not null)
@@ -68,19 +72,19 @@ internal sealed class RegistryAuth(RegistryOptions options, Func<CurlRequest, Cu
                                              || realm.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
             throw RegistryClient.Fail(image, $"{image.Registry} asked for a token from an unusable address ('{realm}')",
                 "the registry is misconfigured; report it to its operators");
-        var realmHost = new Uri(realm).Authority;
+        var realmHost = Authority(realm);
         if (credential is not null && realm.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
             && !RegistryClient.IsLoopback(realmHost))
             throw RegistryClient.Fail(image, $"{image.Registry} wants credentials sent to {realm} over plain HTTP; refusing",
                 "ask the registry's operators to use HTTPS for its token service");
         var query = new StringBuilder();
         if (challenge["service"] is { } service)
-            query.Append("service=").Append(Uri.EscapeDataString(service));
+            query.Append("service=").Append(Escape(service));
         var scope = challenge["scope"] ?? $"repository:{image.Repository}:pull";
-        query.Append(query.Length > 0 ? "&" : "").Append("scope=").Append(Uri.EscapeDataString(scope));
+        query.Append(query.Length > 0 ? "&" : "").Append("scope=").Append(Escape(scope));
         var url = realm + (realm.Contains('?') ? "&" : "?") + query;
 
-        var output = Path.Combine(options.TempDirectory ?? Path.GetTempPath(), $"kslurm-token-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var output = Path.Combine(options.TempDirectory ?? Path.GetTempPath(), $"kslurm-token-{Curl.Unique()}");
         try
         {
             var r = send(new CurlRequest(url, output)
@@ -109,7 +113,7 @@ internal sealed class RegistryAuth(RegistryOptions options, Func<CurlRequest, Cu
                     token = o.String("token") is { Length: > 0 } t ? t : o.String("access_token");
             }
             catch (JsonException) { }
-            if (string.IsNullOrEmpty(token) || token.Any(char.IsControl))
+            if (string.IsNullOrEmpty(token) || Curl.HasControl(token))
                 throw RegistryClient.Fail(image, $"the token service {realmHost} gave no token", "try again later; if it persists, report it to the registry's operators");
             return token;
         }
@@ -117,5 +121,29 @@ internal sealed class RegistryAuth(RegistryOptions options, Func<CurlRequest, Cu
         {
             AtomicFile.TryDelete(output);
         }
+    }
+
+    /// <summary>host[:port] of an http(s) URL (System.Uri would cost the binaries ~100 KB).</summary>
+    internal static string Authority(string url)
+    {
+        var rest = url[(url.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        var end = rest.AsSpan().IndexOfAny("/?#");
+        var authority = end < 0 ? rest : rest[..end];
+        return authority[(authority.LastIndexOf('@') + 1)..];
+    }
+
+    /// <summary>Percent-encoding of a query value: everything but RFC 3986's unreserved characters.</summary>
+    internal static string Escape(string value)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(value))
+        {
+            if (b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9')
+                or (byte)'-' or (byte)'.' or (byte)'_' or (byte)'~')
+                sb.Append((char)b);
+            else
+                sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
     }
 }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Kslurm;
 
 public sealed partial class RegistryClient
@@ -15,7 +13,7 @@ public sealed partial class RegistryClient
     {
         Directory.CreateDirectory(blobDir);
         var blobs = image.Blobs;
-        var queue = new ConcurrentQueue<(Blob Blob, int Index)>(blobs.Select((b, i) => (b, i)));
+        var next = -1; // the blob the next free worker takes
         var gate = new object();
         void Say(string line)
         {
@@ -26,12 +24,13 @@ public sealed partial class RegistryClient
         Exception? failure = null;
         void Work()
         {
-            while (Volatile.Read(ref failure) is null && queue.TryDequeue(out var item))
+            int i;
+            while (Volatile.Read(ref failure) is null && (i = Interlocked.Increment(ref next)) < blobs.Count)
             {
                 try
                 {
-                    var what = item.Blob == image.Config ? "config" : $"layer {item.Index}/{blobs.Count - 1}";
-                    DownloadBlob(image.Ref, item.Blob, blobDir, what, Say);
+                    var what = i == 0 ? "config" : $"layer {i}/{blobs.Count - 1}";
+                    DownloadBlob(image.Ref, blobs[i], blobDir, what, Say);
                 }
                 catch (Exception e)
                 {
@@ -40,10 +39,11 @@ public sealed partial class RegistryClient
             }
         }
 
-        var threads = Enumerable.Range(0, Math.Clamp(parallel, 1, Math.Max(1, blobs.Count)))
-            .Select(_ => new Thread(Work) { IsBackground = true, Name = "kslurm-blob" }).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+        var threads = new List<Thread>();
+        for (var t = 0; t < Math.Clamp(parallel, 1, Math.Max(1, blobs.Count)); t++)
+            threads.Add(new Thread(Work) { IsBackground = true, Name = "kslurm-blob" });
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
         if (failure is KslurmException k)
             throw k;
         if (failure is not null)

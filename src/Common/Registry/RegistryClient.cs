@@ -60,7 +60,8 @@ public sealed partial class RegistryClient
     internal static bool IsLoopback(string registry)
     {
         var host = registry.StartsWith('[') ? registry[..(registry.IndexOf(']') + 1)] : registry.Split(':')[0];
-        return host is "localhost" or "[::1]" || host.StartsWith("127.", StringComparison.Ordinal) && host.Count(c => c == '.') == 3;
+        return host is "localhost" or "[::1]" || host.StartsWith("127.", StringComparison.Ordinal) && host.AsSpan().Count('.') == 3
+            && !host.AsSpan().ContainsAnyExcept("0123456789.");
     }
 
     (byte[] Bytes, string MediaType, string Digest) FetchManifest(ImageRef image, string reference, string? expectedDigest)
@@ -162,7 +163,7 @@ public sealed partial class RegistryClient
     }
 
     string TempFile()
-        => Path.Combine(_options.TempDirectory ?? Path.GetTempPath(), $"kslurm-manifest-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        => Path.Combine(_options.TempDirectory ?? Path.GetTempPath(), $"kslurm-manifest-{Curl.Unique()}");
 
     internal static KslurmException Fail(ImageRef image, string what, string? hint = null)
         => new($"{image.Canonical}: {what}", hint);
@@ -197,7 +198,10 @@ public sealed partial class RegistryClient
                 return Fail(image, $"no image {image.Name} on {image.Registry} ({detail})", "check the image name");
             if (r.Exit == 0 && r.Status == 200 && Json.Parse(body) is JsonObject o && o.Array("tags") is { Count: > 0 } tags)
             {
-                var shown = tags.OfType<string>().TakeLast(8).ToList();
+                var shown = new List<string>();
+                for (var i = Math.Max(0, tags.Count - 8); i < tags.Count; i++)
+                    if (tags[i] is string tag)
+                        shown.Add(tag);
                 return Fail(image, $"no tag '{image.Tag}' for {image.Name} on {image.Registry} ({detail})",
                     $"it has tags such as {string.Join(", ", shown)}; tags are case-sensitive");
             }

@@ -14,10 +14,30 @@ public sealed record ResolvedImage(ImageRef Ref, string ManifestDigest, string M
     Blob Config, IReadOnlyList<Blob> Layers, string? IndexDigest)
 {
     /// <summary>Bytes to download: config plus layers (a layer listed twice counts once).</summary>
-    public long TotalSize => Blobs.Sum(b => b.Size);
+    public long TotalSize
+    {
+        get
+        {
+            long total = 0;
+            foreach (var b in Blobs)
+                total += b.Size;
+            return total;
+        }
+    }
 
     /// <summary>Config first, then the layers, without repeats.</summary>
-    public IReadOnlyList<Blob> Blobs => [.. new[] { Config }.Concat(Layers).DistinctBy(b => b.Digest)];
+    public IReadOnlyList<Blob> Blobs
+    {
+        get
+        {
+            var seen = new HashSet<string> { Config.Digest };
+            var list = new List<Blob> { Config };
+            foreach (var l in Layers)
+                if (seen.Add(l.Digest))
+                    list.Add(l);
+            return list;
+        }
+    }
 }
 
 /// <summary>The manifest media types we read.</summary>
