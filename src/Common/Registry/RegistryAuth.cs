@@ -101,7 +101,7 @@ internal sealed class RegistryAuth(RegistryOptions options, Func<CurlRequest, Cu
             }
             if (r.Status is 401 or 403 && credential is not null)
                 throw RegistryClient.Fail(image, $"{realmHost} rejected the credentials of {credential} (HTTP {r.Status})",
-                    "check the user name and password (or token); " + RegistryClient.LoginHint);
+                    "check the user name and password (or token); " + RegistryClient.LoginHint(image.Registry));
             if (r.Status != 200)
                 throw RegistryClient.Fail(image, $"the token service {realmHost} answered HTTP {r.Status}",
                     r.Status >= 500 ? "the registry has trouble; try again later" : "try again later; if it persists, report it to the registry's operators");

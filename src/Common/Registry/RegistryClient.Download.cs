@@ -61,17 +61,12 @@ public sealed partial class RegistryClient
         var lockPath = final + ".lock";
         using (FileLock.Acquire(lockPath, TimeSpan.FromHours(6), say))
         {
-            try
-            {
-                if (!HasBlob(final, blob))
-                    Fetch(image, blob, final, what, say);
-            }
-            finally
-            {
-                // Removed while held: a waiter then locks the unlinked file, finds the blob, and
-                // leaves; a later pull makes a new lock file.
-                AtomicFile.TryDelete(lockPath);
-            }
+            if (!HasBlob(final, blob))
+                Fetch(image, blob, final, what, say);
+            // Once the blob is in place nobody needs the lock (they check for the blob first), so
+            // the file goes. After a failure it stays: a waiter may already hold it, and a new
+            // file would let a third pull write the same partial at the same time.
+            AtomicFile.TryDelete(lockPath);
         }
     }
 
@@ -121,6 +116,9 @@ public sealed partial class RegistryClient
                     last = Fail(image, $"{image.Registry} could not resume the download of {what} {blob.Digest}", "try again later");
                     continue;
                 }
+                if (r.Status == 404)
+                    throw Fail(image, $"{image.Registry} does not have {what} {blob.Digest} of this image (HTTP 404)",
+                        "the image is broken on the registry (or was deleted meanwhile); report it to its maintainers");
                 if (r.Exit == 22 || r.Exit == 0 && r.Status is not (200 or 206))
                 {
                     var error = HttpError(image, r, [], what);

@@ -174,8 +174,8 @@ public sealed partial class RegistryClient
         return Fail(image, $"cannot reach {image.Registry}: {what} (curl exit code {exit})", hint);
     }
 
-    internal const string LoginHint = "log in with `apptainer registry login --username USER docker://REGISTRY` or `docker login`, "
-        + "or set APPTAINER_DOCKER_USERNAME and APPTAINER_DOCKER_PASSWORD";
+    internal static string LoginHint(string registry) => $"log in with `apptainer registry login --username USER docker://{registry}` "
+        + "(or `docker login`), or set APPTAINER_DOCKER_USERNAME and APPTAINER_DOCKER_PASSWORD";
 
     /// <summary>
     /// A tag not found: the tag list says whether the repository exists at all (most registries
@@ -223,16 +223,16 @@ public sealed partial class RegistryClient
         return r.Status switch
         {
             404 when codes.Contains("NAME_UNKNOWN") => Fail(image, $"no image {image.Name} on {image.Registry} ({detail})",
-                "check the image name (a private image needs credentials: " + LoginHint + ")"),
+                "check the image name (a private image needs credentials: " + LoginHint(image.Registry) + ")"),
             404 when codes.Contains("BLOB_UNKNOWN") => Fail(image, $"{image.Registry} has lost a {what} of this image ({detail})",
                 "the image is broken on the registry; report it to its maintainers"),
             404 => Fail(image, $"no image {image.Canonical} on {image.Registry} ({detail})",
                 "check the name and the tag (tags are case-sensitive)"),
             401 or 403 when user is not null => Fail(image, $"{image.Registry} refused access for {user} ({detail})",
                 "check the credentials and that this account may pull the image (or the image does not exist)"),
-            401 or 403 => Fail(image, $"{image.Registry} needs credentials for this image, or it does not exist ({detail})", LoginHint),
+            401 or 403 => Fail(image, $"{image.Registry} needs credentials for this image, or it does not exist ({detail})", LoginHint(image.Registry)),
             429 => Fail(image, $"{image.Registry} refused: too many requests ({detail}, rate limit)",
-                "wait a while, or log in (logged-in users get a larger quota): " + LoginHint),
+                "wait a while, or log in (logged-in users get a larger quota): " + LoginHint(image.Registry)),
             >= 500 => Fail(image, $"{image.Registry} answered HTTP {r.Status} ({Reason(r.Status)}) for the {what}",
                 "the registry has trouble; try again later"),
             _ => Fail(image, $"{image.Registry} answered {detail} for the {what}",

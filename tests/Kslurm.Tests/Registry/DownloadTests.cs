@@ -101,7 +101,8 @@ public class DownloadTests
         Assert.Contains($"{proxy.Registry}/garbage/test/single:1.0", e.Message);
         Assert.DoesNotContain('\n', e.Message);
         Assert.NotNull(e.Hint);
-        Assert.Empty(Directory.GetFiles(dir.Path));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.partial"));
+        Assert.False(File.Exists(Path.Combine(dir.Path, image.Config.Hex)));
         Assert.Equal(3, BlobRequests(proxy, image.Config).Count); // three attempts, none kept
     }
 
@@ -147,5 +148,34 @@ public class DownloadTests
         File.WriteAllText(Path.Combine(dir.Path, image.Config.Hex), "{}");
         client.Download(image, dir.Path);
         AssertAllVerified(image, dir.Path);
+    }
+}
+
+/// <summary>Two pulls of one image into one blob folder at once (two login-node jobs).</summary>
+public class ConcurrentDownloadTests
+{
+    [Fact]
+    public async Task Share_the_blob_folder()
+    {
+        LocalRegistries.Require();
+        using var dir = new TempDir();
+        var image = new RegistryClient(LocalRegistries.Options()).Resolve(ImageRef.Parse($"{LocalRegistries.Anonymous}/test/single:1.0"));
+        var tasks = Enumerable.Range(0, 4).Select(_ => Task.Run(() => new RegistryClient(LocalRegistries.Options()).Download(image, dir.Path))).ToArray();
+        await Task.WhenAll(tasks);
+        foreach (var b in image.Blobs)
+            Assert.Equal(b.Hex, Sha256.HashFileHex(Path.Combine(dir.Path, b.Hex)));
+        Assert.Equal(image.Blobs.Count, Directory.GetFiles(dir.Path).Length);
+    }
+
+    [Fact]
+    public void Missing_blob_is_named()
+    {
+        LocalRegistries.Require();
+        using var dir = new TempDir();
+        var client = new RegistryClient(LocalRegistries.Options());
+        var image = client.Resolve(ImageRef.Parse($"{LocalRegistries.Anonymous}/test/single:1.0"));
+        var ghost = new Blob("sha256:" + new string('1', 64), 10, "application/vnd.oci.image.layer.v1.tar+gzip");
+        var e = Assert.Throws<KslurmException>(() => client.Download(image with { Layers = [ghost] }, dir.Path));
+        Assert.Contains($"does not have layer 1/1 {ghost.Digest} of this image (HTTP 404)", e.Message);
     }
 }
