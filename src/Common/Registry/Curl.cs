@@ -76,7 +76,7 @@ internal static class Curl
             Line(cfg, "proto", "=http,https");
             Line(cfg, "proto-redir", "=http,https");
             Line(cfg, "max-redirs", "10");
-            cfg.Append("location\nsilent\nshow-error\n");
+            cfg.Append("location\nsilent\nshow-error\ngloboff\n"); // globoff: [::1] is an address, not a glob
             if (req.MaxTime is { } t)
                 Line(cfg, "max-time", ((int)t.TotalSeconds).ToString(CultureInfo.InvariantCulture));
             if (req.MaxBytes is { } max)

@@ -29,6 +29,12 @@ public class ResolveTests
         Assert.Contains(r.Layers, l => l.Size > 2_000_000);
     }
 
+    [Theory]
+    [InlineData("localhost:5000")]
+    [InlineData("docker://127.0.0.1:5000")]
+    public void Loopback_names(string registry)
+        => Assert.Equal(LocalRegistries.SkopeoRaw($"{A}/test/single:1.0").Digest, Resolve($"{registry}/test/single:1.0").ManifestDigest);
+
     [Fact]
     public void Two_tags_of_one_image_give_one_digest()
         => Assert.Equal(Resolve($"{A}/test/single:1.0").ManifestDigest, Resolve($"{A}/test/single:same").ManifestDigest);
