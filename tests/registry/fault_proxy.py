@@ -7,16 +7,17 @@ The first path component after /v2/ picks the fault; the rest is the real reposi
   /v2/dropnorange/REPO/...  the same, and afterwards Range is ignored (the full blob, 200)
   /v2/garbage/REPO/...      blobs arrive with every byte flipped (right length, wrong content)
   /v2/badmanifest/REPO/...  manifests arrive altered, with the registry's Docker-Content-Digest
+  /v2/slow/REPO/...         blobs trickle: 64 KiB every 50 ms
   /v2/ok/REPO/...           no fault
 GET /_log returns the requests seen so far as JSON lines (method, path, range, status, bytes).
 
 usage: fault_proxy.py UPSTREAM-HOST:PORT   (listens on a free 127.0.0.1 port, printed as "PORT n";
 exits when its standard input closes, so it never outlives the test run that started it)
 """
-import http.client, http.server, json, sys, threading
+import http.client, http.server, json, sys, threading, time
 
 UPSTREAM = sys.argv[1]
-MODES = {"fail500", "drop", "dropnorange", "garbage", "badmanifest", "ok"}
+MODES = {"fail500", "drop", "dropnorange", "garbage", "badmanifest", "slow", "ok"}
 log_lines, dropped, lock = [], set(), threading.Lock()
 
 
@@ -88,6 +89,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.record(resp.status, half, mode + ":cut")
                 self.close_connection = True
                 return
+        if mode == "slow" and is_blob and resp.status in (200, 206):
+            self.send_response(resp.status)
+            for k, v in out_headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.record(resp.status, len(body), mode)
+            for at in range(0, len(body), 65536):
+                self.wfile.write(body[at:at + 65536])
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
         self.send_body(resp.status, out_headers, body, mode)
 
 

@@ -43,11 +43,45 @@ public sealed partial class RegistryClient
         for (var t = 0; t < Math.Clamp(parallel, 1, Math.Max(1, blobs.Count)); t++)
             threads.Add(new Thread(Work) { IsBackground = true, Name = "kslurm-blob" });
         foreach (var t in threads) t.Start();
-        foreach (var t in threads) t.Join();
+        // While they work, say now and then how far along the whole image is.
+        var total = image.TotalSize;
+        long told = -1;
+        while (!JoinAll(threads, _options.ProgressInterval))
+        {
+            var have = BytesOnDisk(blobs, blobDir);
+            if (have != told && have < total)
+                Say($"{Size(have)} of {Size(total)} ({have * 100 / Math.Max(1, total)}%)");
+            told = have;
+        }
         if (failure is KslurmException k)
             throw k;
         if (failure is not null)
             throw new KslurmException($"{image.Ref.Canonical}: download failed: {failure.Message}", inner: failure);
+    }
+
+    static bool JoinAll(List<Thread> threads, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var t in threads)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (!t.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>Bytes of the image in blobDir so far: finished blobs and partial downloads.</summary>
+    static long BytesOnDisk(IReadOnlyList<Blob> blobs, string blobDir)
+    {
+        long sum = 0;
+        foreach (var b in blobs)
+        {
+            var final = Path.Combine(blobDir, b.Hex);
+            var info = new FileInfo(File.Exists(final) ? final : final + ".partial");
+            try { sum += info.Exists ? Math.Min(info.Length, b.Size) : 0; } catch (IOException) { }
+        }
+        return sum;
     }
 
     void DownloadBlob(ImageRef image, Blob blob, string blobDir, string what, Action<string> say)

@@ -26,6 +26,9 @@ public sealed class RegistryOptions
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often Download reports the bytes so far (through its progress callback).</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The curl program (name on PATH or a path).</summary>
     public string CurlProgram { get; set; } = "curl";
 

@@ -91,6 +91,21 @@ public class DownloadTests
     }
 
     [Fact]
+    public void Long_downloads_report_how_far_they_are()
+    {
+        using var proxy = new FaultProxy();
+        using var dir = new TempDir();
+        var options = LocalRegistries.Options();
+        options.ProgressInterval = TimeSpan.FromMilliseconds(300);
+        var client = new RegistryClient(options);
+        var image = client.Resolve(ImageRef.Parse($"{proxy.Registry}/slow/test/single:1.0"));
+        var lines = new List<string>();
+        client.Download(image, dir.Path, progress: lines.Add);
+        AssertAllVerified(image, dir.Path);
+        Assert.Contains(lines, l => l.EndsWith("%)") && l.Contains(" of 2.0 MiB ("));
+    }
+
+    [Fact]
     public void Garbage_fails_verification_and_is_discarded()
     {
         using var proxy = new FaultProxy();
