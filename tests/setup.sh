@@ -26,7 +26,13 @@ fi
 if [ "$(id -u)" = 0 ]; then
   say "starting the Slurm test cluster"
   bash tests/cluster/slurm.sh up
+  say "starting the local container registries"
+  bash tests/registry/registry.sh up
 elif ! sinfo -h >/dev/null 2>&1; then
   echo "tests/setup.sh: note: not root, so the Slurm test cluster cannot be started; the Slurm integration tests will fail." >&2
   echo "tests/setup.sh: note: run \`sudo bash tests/cluster/slurm.sh up\` once, or run make test as root." >&2
+fi
+if [ "$(id -u)" != 0 ] && ! bash tests/registry/registry.sh status >/dev/null 2>&1; then
+  echo "tests/setup.sh: note: the local container registries are not running; the registry tests will fail." >&2
+  echo "tests/setup.sh: note: run \`sudo bash tests/registry/registry.sh up\` once, or run make test as root." >&2
 fi

@@ -19,6 +19,7 @@ static class KappMain
             "purge" => PurgeCommand.Run(rest),
             "run" or "shell" or "exec" => RunCommand.Run(argv[0], rest),
             "snakemake" => SnakemakeDir(rest),
+            "_resolve" => ResolveCommand.Run(rest),
             var other when other.StartsWith('-') => throw new UsageException($"unknown option '{other}'", "run `kapp --help` to see the commands"),
             var other => throw new UsageException($"unknown command '{other}'",
                 "commands: pull, path, image list|rm, alias list|rm, purge dangling, run, shell, exec, snakemake"),

@@ -24,5 +24,5 @@ static class SnakemakeNames
         return names.Distinct(StringComparer.Ordinal);
     }
 
-    public static string FileName(string uri) => Md5.HexOf(uri) + ".simg";
+    public static string FileName(string uri) => Md5.HashHex(uri) + ".simg";
 }

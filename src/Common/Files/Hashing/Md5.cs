@@ -1,0 +1,116 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Text;
+
+namespace Kslurm;
+
+/// <summary>
+/// MD5 (RFC 1321). Not for security: Snakemake names its image files by the md5 of the container
+/// URI, and kapp makes the same names so Snakemake finds images kapp pulled.
+/// </summary>
+public sealed class Md5
+{
+    static readonly uint[] K = BuildK();
+    static readonly int[] S =
+    [
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+        5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+        4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+        6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+    ];
+
+    readonly uint[] _h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
+    readonly uint[] _m = new uint[16];
+    readonly byte[] _block = new byte[64];
+    int _fill;
+    long _length;
+    bool _done;
+
+    // K[i] = floor(|sin(i + 1)| * 2^32), as the RFC defines it (exact in double precision).
+    static uint[] BuildK()
+    {
+        var k = new uint[64];
+        for (var i = 0; i < 64; i++)
+            k[i] = (uint)(long)Math.Floor(Math.Abs(Math.Sin(i + 1)) * 4294967296.0);
+        return k;
+    }
+
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        if (_done)
+            throw new InvalidOperationException("hash already finished");
+        _length += data.Length;
+        if (_fill > 0)
+        {
+            var n = Math.Min(64 - _fill, data.Length);
+            data[..n].CopyTo(_block.AsSpan(_fill));
+            _fill += n;
+            data = data[n..];
+            if (_fill < 64)
+                return;
+            Compress(_block);
+            _fill = 0;
+        }
+        while (data.Length >= 64)
+        {
+            Compress(data[..64]);
+            data = data[64..];
+        }
+        data.CopyTo(_block);
+        _fill = data.Length;
+    }
+
+    public byte[] Finish()
+    {
+        var bits = (ulong)_length * 8;
+        Span<byte> pad = stackalloc byte[72];
+        pad.Clear();
+        pad[0] = 0x80;
+        var padLen = (_fill < 56 ? 56 : 120) - _fill;
+        BinaryPrimitives.WriteUInt64LittleEndian(pad[padLen..], bits);
+        Append(pad[..(padLen + 8)]);
+        _done = true;
+        var digest = new byte[16];
+        for (var i = 0; i < 4; i++)
+            BinaryPrimitives.WriteUInt32LittleEndian(digest.AsSpan(i * 4), _h[i]);
+        return digest;
+    }
+
+    public static byte[] Hash(ReadOnlySpan<byte> data)
+    {
+        var h = new Md5();
+        h.Append(data);
+        return h.Finish();
+    }
+
+    public static string HashHex(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(Hash(data));
+
+    /// <summary>md5 hex of the UTF-8 bytes of a string (Snakemake's image file names).</summary>
+    public static string HashHex(string text) => HashHex(Encoding.UTF8.GetBytes(text));
+
+    void Compress(ReadOnlySpan<byte> block)
+    {
+        var m = _m;
+        for (var i = 0; i < 16; i++)
+            m[i] = BinaryPrimitives.ReadUInt32LittleEndian(block[(i * 4)..]);
+        uint a = _h[0], b = _h[1], c = _h[2], d = _h[3];
+        for (var i = 0; i < 64; i++)
+        {
+            uint f;
+            int g;
+            switch (i >> 4)
+            {
+                case 0: f = (b & c) | (~b & d); g = i; break;
+                case 1: f = (d & b) | (~d & c); g = (5 * i + 1) & 15; break;
+                case 2: f = b ^ c ^ d; g = (3 * i + 5) & 15; break;
+                default: f = c ^ (b | ~d); g = (7 * i) & 15; break;
+            }
+            var t = d;
+            d = c;
+            c = b;
+            b += BitOperations.RotateLeft(a + f + K[i] + m[g], S[i]);
+            a = t;
+        }
+        _h[0] += a; _h[1] += b; _h[2] += c; _h[3] += d;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Formats.Tar;
+
+namespace Kslurm.Tests.Registry;
+
+/// <summary>The OCI archive is what skopeo (and so Apptainer, same library) reads back unchanged.</summary>
+public class OciArchiveTests
+{
+    const string A = LocalRegistries.Anonymous;
+
+    public OciArchiveTests() => LocalRegistries.Require();
+
+    [Theory]
+    [InlineData("test/single:1.0")]
+    [InlineData("test/docker:1.0")]
+    [InlineData("test/multi:1.0")]
+    public void Skopeo_reads_it_and_the_digest_holds(string name)
+    {
+        using var dir = new TempDir();
+        var client = new RegistryClient(LocalRegistries.Options());
+        var image = client.Resolve(ImageRef.Parse($"{A}/{name}"));
+        var blobs = Path.Combine(dir.Path, "blobs");
+        client.Download(image, blobs);
+        var tar = Path.Combine(dir.Path, "image.tar");
+        RegistryClient.WriteOciArchive(image, blobs, tar);
+
+        var inspect = ChildProcess.Capture(["skopeo", "inspect", $"oci-archive:{tar}"]);
+        Assert.True(inspect.Ok, inspect.Stderr);
+        var info = (JsonObject)Json.Parse(inspect.Stdout)!;
+        Assert.Equal(image.ManifestDigest, info.String("Digest"));
+        Assert.Equal(image.Layers.Select(l => (object?)l.Digest), info.Array("Layers"));
+
+        var copy = Path.Combine(dir.Path, "copy");
+        var r = ChildProcess.Capture(["skopeo", "--insecure-policy", "copy", "-q", $"oci-archive:{tar}", $"dir:{copy}"]);
+        Assert.True(r.Ok, r.Stderr);
+        Assert.Equal(image.Manifest, File.ReadAllBytes(Path.Combine(copy, "manifest.json")));
+        foreach (var b in image.Blobs)
+            Assert.Equal(b.Hex, Sha256.HashFileHex(Path.Combine(copy, b.Hex)));
+    }
+
+    [Fact]
+    public void Layout_entries_and_ref_name()
+    {
+        using var dir = new TempDir();
+        var client = new RegistryClient(LocalRegistries.Options());
+        var image = client.Resolve(ImageRef.Parse($"{A}/test/single:1.0"));
+        client.Download(image, dir.Path);
+        var tar = Path.Combine(dir.Path, "out.tar");
+        RegistryClient.WriteOciArchive(image, dir.Path, tar);
+        var names = new List<string>();
+        JsonObject? index = null;
+        using (var reader = new TarReader(File.OpenRead(tar)))
+            while (reader.GetNextEntry() is { } e)
+            {
+                names.Add(e.Name);
+                if (e.Name == "index.json")
+                    index = (JsonObject)Json.Parse(new StreamReader(e.DataStream!).ReadToEnd())!;
+            }
+        Assert.Contains("oci-layout", names);
+        Assert.Contains("blobs/sha256/" + Digests.Hex(image.ManifestDigest), names);
+        Assert.All(image.Blobs, b => Assert.Contains("blobs/sha256/" + b.Hex, names));
+        var m = (JsonObject)index!.Array("manifests")!.Single()!;
+        Assert.Equal("1.0", m.Object("annotations")!.String("org.opencontainers.image.ref.name"));
+        Assert.Equal(image.ManifestDigest, m.String("digest"));
+    }
+
+    [Fact]
+    public void Missing_blobs_are_a_clear_error()
+    {
+        using var dir = new TempDir();
+        var image = new RegistryClient(LocalRegistries.Options()).Resolve(ImageRef.Parse($"{A}/test/single:1.0"));
+        var e = Assert.Throws<KslurmException>(() => RegistryClient.WriteOciArchive(image, dir.Path, Path.Combine(dir.Path, "x.tar")));
+        Assert.Contains("is missing from", e.Message);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "x.tar")));
+    }
+}
+
+/// <summary>Our tar writer, read back by .NET's reader and GNU tar.</summary>
+public class TarStreamTests
+{
+    [Fact]
+    public void Sizes_beyond_ustar_get_a_pax_record()
+    {
+        var ms = new MemoryStream();
+        new TarStream(ms).Header("blobs/sha256/" + new string('a', 64), '0', 9L * 1024 * 1024 * 1024 + 5, "0000644");
+        // Only the headers exist: read them as a pipe would deliver them (TarReader does not seek).
+        using var pipe = new BufferedStream(new ForwardOnly(new MemoryStream(ms.ToArray())));
+        var entry = new TarReader(pipe).GetNextEntry(copyData: false)!;
+        Assert.Equal("blobs/sha256/" + new string('a', 64), entry.Name);
+        Assert.Equal(9L * 1024 * 1024 * 1024 + 5, entry.Length);
+    }
+
+    [Fact]
+    public void Gnu_tar_lists_and_extracts_it()
+    {
+        using var dir = new TempDir();
+        var file = Path.Combine(dir.Path, "t.tar");
+        using (var fs = File.Create(file))
+        {
+            var tar = new TarStream(fs);
+            tar.Directory("d/");
+            tar.File("d/a", "hello"u8.ToArray());
+            tar.File("d/empty", []);
+            var big = new byte[1000];
+            new Random(1).NextBytes(big);
+            tar.File("d/b", new MemoryStream(big), big.Length);
+            tar.Finish();
+        }
+        var list = ChildProcess.Capture(["tar", "-tvf", file]);
+        Assert.True(list.Ok, list.Stderr);
+        Assert.Contains("d/a", list.Stdout);
+        var x = ChildProcess.Capture(["tar", "-xf", file, "-C", dir.Path]);
+        Assert.True(x.Ok, x.Stderr);
+        Assert.Equal("hello", File.ReadAllText(Path.Combine(dir.Path, "d", "a")));
+        Assert.Equal(1000, new FileInfo(Path.Combine(dir.Path, "d", "b")).Length);
+        Assert.Equal(0, new FileInfo(Path.Combine(dir.Path, "d", "empty")).Length);
+    }
+}
+
+/// <summary>A stream that cannot seek.</summary>
+sealed class ForwardOnly(Stream inner) : Stream
+{
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
