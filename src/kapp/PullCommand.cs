@@ -66,7 +66,7 @@ static class PullCommand
         if (size < SmallImage && memMB is null && minutes is null)
         {
             Output.Note("kapp", $"building {Path.GetFileName(imagePath)} here ...");
-            code = ChildProcess.Run(build);
+            code = ChildProcess.Run(build, stdoutToStderr: true);
         }
         else
         {
@@ -76,7 +76,7 @@ static class PullCommand
             var krun = Path.Combine(Paths.BinDir, "krun");
             string[] job = [krun, ResourceTokens.FormatTime(time)[..^3], $"{mem}M", "--job-name=kapp-build", "--", .. build];
             Output.Note("kapp", $"building in a Slurm job ({mem} MB, {ResourceTokens.FormatTime(time)}): {ShellQuote.Join(job)}");
-            code = ChildProcess.Run(job);
+            code = ChildProcess.Run(job, stdoutToStderr: true);
         }
         if (code != 0 || !File.Exists(temp))
         {

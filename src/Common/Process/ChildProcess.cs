@@ -21,9 +21,11 @@ public static class ChildProcess
     /// signal N). Ctrl-C from the terminal reaches the child directly (same process group); we
     /// only survive it, and pass SIGTERM/SIGHUP on, so the child decides how to end.
     /// </summary>
-    public static int Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string?>? env = null)
+    /// <param name="stdoutToStderr">send the child's stdout to our stderr, when our stdout is
+    /// reserved for a result (e.g. kapp pull printing the image path)</param>
+    public static int Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string?>? env = null, bool stdoutToStderr = false)
     {
-        var pid = Spawn.Start(Resolve(argv[0]), argv, Environ(env));
+        var pid = Spawn.Start(Resolve(argv[0]), argv, Environ(env), stdout: stdoutToStderr ? 2 : -1);
         using var _ = new SignalForwarding(pid);
         return Spawn.Wait(pid);
     }
