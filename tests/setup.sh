@@ -9,7 +9,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # util-linux's `script` (a pseudo-terminal for prompts), zstd CLI (interop checks); for the venv
 # relocation tests: venv and virtualenv with Debian's offline seed wheels, and the csh and fish shells.
 need=(lmod curl python3 util-linux zstd binutils
-      python3-venv python3-virtualenv python3-pip-whl python3-setuptools-whl python3-wheel-whl tcsh fish zsh)
+      python3-venv python3-virtualenv python3-pip-whl python3-setuptools-whl python3-wheel-whl tcsh fish zsh
+      jupyter-server jupyter-notebook python3-ipykernel python3-jupyter-client)
 missing=()
 for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

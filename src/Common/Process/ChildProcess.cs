@@ -31,6 +31,37 @@ public static class ChildProcess
     }
 
     /// <summary>
+    /// Starts a child that runs alongside us (we may poll something meanwhile); it has our
+    /// stdin/stdout/stderr, and SIGTERM/SIGHUP sent to us are passed on until it is waited for.
+    /// </summary>
+    public static RunningChild Start(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string?>? env = null)
+        => new(Spawn.Start(Resolve(argv[0]), argv, Environ(env)));
+
+    public sealed class RunningChild : IDisposable
+    {
+        readonly SignalForwarding _forward;
+        int? _code;
+
+        internal RunningChild(int pid)
+        {
+            Pid = pid;
+            _forward = new SignalForwarding(pid);
+        }
+
+        public int Pid { get; }
+
+        /// <summary>Blocks until the child ends; its exit code (128+N for signal N).</summary>
+        public int Wait() => _code ??= Spawn.Wait(Pid);
+
+        /// <summary>The exit code if the child has ended, without blocking.</summary>
+        public int? Poll() => _code ??= Spawn.TryWait(Pid);
+
+        public void Signal(int signal) => Libc.Kill(Pid, signal);
+
+        public void Dispose() => _forward.Dispose();
+    }
+
+    /// <summary>
     /// Like <see cref="Run"/>, but the child's stderr passes through us (byte for byte, as it
     /// comes) so we can read the end of it afterwards, e.g. to explain a refusal from Slurm.
     /// </summary>

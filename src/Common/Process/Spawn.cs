@@ -95,6 +95,23 @@ internal static unsafe partial class Spawn
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
     }
 
+    /// <summary>The exit code if the child has ended (reaping it), else null.</summary>
+    public static int? TryWait(int pid)
+    {
+        int status;
+        int r;
+        while ((r = WaitPid(pid, &status, 1 /* WNOHANG */)) < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != Libc.EINTR)
+                throw new KslurmException($"cannot wait for process {pid}: {Libc.ErrorText(errno)}");
+        }
+        if (r == 0)
+            return null;
+        var signal = status & 0x7f;
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
+    }
+
     /// <summary>Before exec: what a new program should not inherit from the .NET runtime.</summary>
     public static void ResetSignalsForExec()
     {

@@ -101,6 +101,22 @@ public static class Expect
         Assert.DoesNotContain("Exception", r.Stderr);
     }
 
+    /// <summary>
+    /// An error reported after other output the tool chose to show (e.g. a job log's tail): the
+    /// last `tool: error:` line (+ optional hint) ends stderr; no stack trace anywhere.
+    /// </summary>
+    public static void ErrorAtEnd(Result r, string tool, int code, string contains)
+    {
+        Assert.True(r.Code == code, $"expected exit {code}\n{r}");
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var at = Array.FindLastIndex(lines, l => l.StartsWith($"{tool}: error: ", StringComparison.Ordinal));
+        Assert.True(at >= 0 && lines.Length - at is 1 or 2, $"expected a one-line error (+hint) at the end\n{r}");
+        Assert.Contains(contains, lines[at]);
+        if (lines.Length - at == 2)
+            Assert.StartsWith($"{tool}: hint: ", lines[at + 1]);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
     public static void Ok(Result r)
         => Assert.True(r.Code == 0, $"expected success\n{r}");
 }

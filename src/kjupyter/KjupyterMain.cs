@@ -1,0 +1,39 @@
+namespace Kslurm.Tools;
+
+/// <summary>kjupyter: a Jupyter server in a Slurm job, the sessions it leaves, and Jupyter kernels.</summary>
+static class KjupyterMain
+{
+    public static int Run(string[] argv)
+    {
+        if (ToolHelp.TryAnswer("kjupyter", argv, () => Help))
+            return 0;
+        var rest = argv.Length > 0 ? argv[1..] : [];
+        return (argv.Length > 0 ? argv[0] : "") switch
+        {
+            "list" => SessionCommands.List(rest),
+            "url" => SessionCommands.Url(rest),
+            "tunnel" => SessionCommands.Tunnel(rest),
+            "log" => SessionCommands.Log(rest),
+            "stop" => SessionCommands.Stop(rest),
+            "kernel" => throw ToolHelp.NotYet("kjupyter", "kernel"),
+            "_serve" => ServeCommand.Run(rest),
+            _ => StartCommand.Run(argv),
+        };
+    }
+
+    internal static string Help => $"""
+        kjupyter {BuildInfo.Version}: a Jupyter server in a Slurm job, and kernels inside your environments
+
+        usage: kjupyter [RESOURCES...] [--venv NAME] [--lab|--notebook] [-d|--detach]
+               kjupyter list | url [JOBID] | tunnel [JOBID] | log [JOBID] [-n N] | stop [JOBID]
+               kjupyter kernel install|list|rm ...
+
+        Starts JupyterLab (or Jupyter Server / Notebook) in a job, on a free port of the node, with a
+        token it makes; prints the ssh tunnel line and the URL once the server answers. Ctrl-C (or
+        `kjupyter stop`) ends the job. --detach returns once the URL is printed; the session stays
+        and `kjupyter list/url/tunnel/log/stop` find it from the login node. A started job has
+        KSLURM_JUPYTER_TIMEOUT seconds (default 300) to answer before it is cancelled.
+
+        {GrammarHelp.Resources}
+        """;
+}

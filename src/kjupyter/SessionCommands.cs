@@ -1,0 +1,92 @@
+namespace Kslurm.Tools;
+
+/// <summary>`kjupyter list | url | tunnel | log | stop`: sessions, from the login node or anywhere.</summary>
+static class SessionCommands
+{
+    public static int List(string[] argv)
+    {
+        Args.Parse(argv, "usage: kjupyter list").NoMorePositionals(0, "usage: kjupyter list");
+        var rows = new List<string[]> { new[] { "JOBID", "STATE", "NODE", "PORT", "APP", "STARTED" } };
+        foreach (var id in JupyterSession.Known())
+        {
+            var state = State(id);
+            var s = JupyterSession.Read(id);
+            if (s is null && state == "ENDED")
+                continue; // an old log only
+            if (s is not null && state == "ENDED")
+                JupyterSession.Forget(id); // the job was killed before it could tidy up
+            rows.Add([id, state, s?.Node ?? "-", s?.Port.ToString() ?? "-", s?.App ?? "-", s is null ? "-" : Format.Date(s.Started)]);
+        }
+        if (rows.Count == 1)
+            Output.Note("kjupyter", "no Jupyter sessions (start one with: kjupyter [RESOURCES])");
+        else
+            Console.Write(Format.Table(rows));
+        return 0;
+    }
+
+    public static int Url(string[] argv) => Print(argv, "url", s => s.LocalUrl);
+
+    public static int Tunnel(string[] argv) => Print(argv, "tunnel", s => s.Tunnel);
+
+    static int Print(string[] argv, string what, Func<JupyterSession, string> pick)
+    {
+        var a = Args.Parse(argv, $"usage: kjupyter {what} [JOBID]");
+        a.NoMorePositionals(1, $"usage: kjupyter {what} [JOBID]");
+        var s = Session(a.Positionals.FirstOrDefault());
+        Console.Out.Write(pick(s) + "\n");
+        return 0;
+    }
+
+    public static int Log(string[] argv)
+    {
+        const string usage = "usage: kjupyter log [JOBID] [-n N]";
+        var a = Args.Parse(argv, usage, options: ["-n|--lines"]);
+        a.NoMorePositionals(1, usage);
+        var lines = a.Value("--lines") is { } n ? int.TryParse(n, out var v) && v > 0 ? v : throw new UsageException($"invalid line count '{n}'", usage) : 20;
+        var id = a.Positionals.FirstOrDefault() ?? JupyterSession.Known().FirstOrDefault()
+            ?? throw new KslurmException("no Jupyter sessions", "start one with: kjupyter [RESOURCES]");
+        if (!File.Exists(JupyterSession.LogPath(id)))
+            throw new KslurmException($"no log for job {id}", "see `kjupyter list`");
+        Console.Out.Write(JupyterSession.LogTail(id, lines) + "\n");
+        return 0;
+    }
+
+    public static int Stop(string[] argv)
+    {
+        var a = Args.Parse(argv, "usage: kjupyter stop [JOBID]");
+        a.NoMorePositionals(1, "usage: kjupyter stop [JOBID]");
+        var id = a.Positionals.FirstOrDefault() ?? Session(null).JobId;
+        if (State(id) == "ENDED" && JupyterSession.Read(id) is null)
+            throw new KslurmException($"job {id} is not a running Jupyter session", "see `kjupyter list`");
+        Cancel(id);
+        Output.Note("kjupyter", $"stopped job {id}");
+        return 0;
+    }
+
+    /// <summary>scancel, wait (bounded) until the job has left, forget its record.</summary>
+    public static void Cancel(string jobId)
+    {
+        ChildProcess.Capture(["scancel", jobId]);
+        for (var i = 0; i < 100 && State(jobId) != "ENDED"; i++)
+            Thread.Sleep(200);
+        JupyterSession.Forget(jobId);
+    }
+
+    static string State(string jobId)
+    {
+        var r = ChildProcess.Capture(["squeue", "-h", "-j", jobId, "-o", "%T"]);
+        var s = r.Stdout.Trim();
+        return r.Ok && s.Length > 0 ? s : "ENDED";
+    }
+
+    /// <summary>The named session, or the newest live one.</summary>
+    static JupyterSession Session(string? jobId)
+    {
+        if (jobId is not null)
+            return JupyterSession.Read(jobId) ?? throw new KslurmException($"no Jupyter session in job {jobId}", "see `kjupyter list`");
+        foreach (var id in JupyterSession.Known())
+            if (JupyterSession.Read(id) is { } s && State(id) != "ENDED")
+                return s;
+        throw new KslurmException("no running Jupyter session", "start one with: kjupyter [RESOURCES]");
+    }
+}

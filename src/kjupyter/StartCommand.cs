@@ -1,0 +1,148 @@
+using System.Runtime.InteropServices;
+
+namespace Kslurm.Tools;
+
+/// <summary>
+/// `kjupyter [RESOURCES] [--venv NAME] [--lab|--notebook]`: submit a batch job running
+/// `kjupyter _serve` (the job id is known at once), wait until the server answers, print how to
+/// reach it, then stay until Ctrl-C or the job ends. The token travels in the environment of
+/// sbatch (exported to the job), never on a command line.
+/// </summary>
+static class StartCommand
+{
+    public static int Run(string[] argv)
+    {
+        if (JobTool.Start("kjupyter", argv, () => KjupyterMain.Help, switches: ["--lab", "--notebook", "-d", "--detach"]) is not { } job)
+            return 0;
+        var (req, settings, templates) = job;
+        if (req.Command.Count > 0)
+            throw new UsageException($"unexpected '{req.Command[0]}': kjupyter runs Jupyter, not a command",
+                "give resources and options only, e.g. kjupyter 4 2:00 16G --venv myenv");
+        // How long a started job may take to answer (a venv to unpack, a slow filesystem).
+        var timeout = int.TryParse(Environment.GetEnvironmentVariable("KSLURM_JUPYTER_TIMEOUT"), out var t) && t > 0 ? t : 300;
+        if (req.Switches.Contains("--lab") && req.Switches.Contains("--notebook"))
+            throw new UsageException("--lab and --notebook exclude each other");
+        var spec = JobSpec.Resolve(req, settings, templates);
+        Directory.CreateDirectory(JupyterSession.Dir);
+
+        var self = Path.Combine(Paths.BinDir, "kjupyter");
+        List<string> serve = [self, "_serve", .. req.Switches.Where(s => s is "--lab" or "--notebook")];
+        if (req.Venv is not null)
+            serve = JobCommand.InVenv("kjupyter", req.Venv, settings, serve);
+        var script = BatchScript.ForCommand(serve);
+        List<string> sbatch = ["sbatch", "--parsable", .. spec.SlurmOptions];
+        if (!req.SlurmOptionsSet(SlurmOptions.Slot.JobName))
+            sbatch.Add("--job-name=jupyter");
+        sbatch.Add($"--output={Path.Combine(JupyterSession.Dir, "%j.log")}");
+        if (req.Test)
+        {
+            var plan = new JobPlan("kjupyter", [.. sbatch, "<script>"], script, spec, []);
+            Console.Write(req.Json ? plan.ToJson() : plan.CommandLine + "\n<script>:\n" + script);
+            return 0;
+        }
+
+        var file = Path.Combine(JupyterSession.Dir, $"pending-{Environment.ProcessId}.sh");
+        AtomicFile.WriteAllText(file, script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.SetCurrentDirectory(spec.Cwd);
+        Captured r;
+        try
+        {
+            r = ChildProcess.Capture([.. sbatch, file], env: new Dictionary<string, string?>
+            {
+                ["KSLURM_JUPYTER_TOKEN"] = JupyterSession.NewToken(),
+                ["KSLURM_JUPYTER_LOGIN"] = LoginHost(),
+            });
+        }
+        finally
+        {
+            AtomicFile.TryDelete(file);
+        }
+        if (!r.Ok)
+            throw new KslurmException($"sbatch refused the job: {r.Stderr.Trim().Split('\n')[^1].Replace("sbatch: error: ", "")}",
+                SlurmErrors.AccountHint(r.Stderr, spec) ?? "check the resources against the partition's limits (sinfo -s)");
+        var jobId = r.Stdout.Trim().Split('\n')[^1].Split(';')[0];
+        Output.Note("kjupyter", $"submitted job {jobId}; waiting for Jupyter to answer (Ctrl-C cancels)");
+        return Follow(jobId, timeout, req.Switches.Contains("-d") || req.Switches.Contains("--detach"));
+    }
+
+    static string LoginHost()
+    {
+        if (Environment.GetEnvironmentVariable("KSLURM_LOGIN_HOST") is { Length: > 0 } h)
+            return h;
+        try
+        {
+            var r = ChildProcess.Capture(["hostname", "-f"]);
+            if (r.Ok && r.Stdout.Trim().Length > 0)
+                return r.Stdout.Trim();
+        }
+        catch (KslurmException) { }
+        return Environment.MachineName;
+    }
+
+    static int Follow(string jobId, int timeoutSeconds, bool detach)
+    {
+        using var cancel = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+        DateTime? runningSince = null;
+        JupyterSession? session = null;
+        while (session is null)
+        {
+            if (cancel.IsCancellationRequested)
+                return Stop(jobId, "cancelled");
+            session = JupyterSession.Read(jobId);
+            if (session is not null)
+                break;
+            var state = SlurmJobs.Show(jobId)?.GetValueOrDefault("JobState") ?? "GONE";
+            if (state is "RUNNING")
+                runningSince ??= DateTime.UtcNow;
+            else if (state is not ("PENDING" or "CONFIGURING" or "REQUEUED" or "RESIZING" or "SUSPENDED"))
+                throw Failed(jobId, $"job {jobId} ended ({state}) before Jupyter answered");
+            if (runningSince is { } since && DateTime.UtcNow - since > TimeSpan.FromSeconds(timeoutSeconds))
+            {
+                SessionCommands.Cancel(jobId);
+                throw Failed(jobId, $"Jupyter did not answer within {timeoutSeconds} s of job {jobId} starting; the job is cancelled");
+            }
+            cancel.Token.WaitHandle.WaitOne(300);
+        }
+        Console.Out.Write(Describe(session));
+        Console.Out.Flush();
+        if (detach)
+            return 0;
+        while (!cancel.IsCancellationRequested)
+        {
+            if (SlurmJobs.Show(jobId)?.GetValueOrDefault("JobState") is not ("RUNNING" or "COMPLETING"))
+            {
+                JupyterSession.Forget(jobId);
+                Output.Note("kjupyter", $"job {jobId} has ended");
+                return 0;
+            }
+            cancel.Token.WaitHandle.WaitOne(2000);
+        }
+        return Stop(jobId, "stopped");
+    }
+
+    static int Stop(string jobId, string what)
+    {
+        SessionCommands.Cancel(jobId);
+        Output.Note("kjupyter", $"{what}: job {jobId} is cancelled");
+        return 130;
+    }
+
+    static KslurmException Failed(string jobId, string message)
+    {
+        var tail = JupyterSession.LogTail(jobId, 15);
+        if (tail.Length > 0)
+            Console.Error.WriteLine($"--- last lines of {JupyterSession.LogPath(jobId)}\n{tail}\n---");
+        return new KslurmException(message, $"the whole log: {JupyterSession.LogPath(jobId)}");
+    }
+
+    internal static string Describe(JupyterSession s) => $"""
+        Jupyter ({s.App}) is running in job {s.JobId} on {s.Node}, port {s.Port}.
+          on your computer:  {s.Tunnel}
+                             then open {s.LocalUrl}
+          on the cluster:    {s.NodeUrl}
+          stop it:           Ctrl-C here, or kjupyter stop {s.JobId}
+
+        """;
+}

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Kslurm.Tests.Jupyter;
+
+/// <summary>kjupyter's server in a real Slurm job, with Debian's jupyter-server / notebook.</summary>
+[Collection("slurm")]
+public class KjupyterServerTests
+{
+    static string Url(Result r) => Regex.Match(r.Stdout, @"http://localhost:\d+\S*").Value;
+
+    static string Status(string nodeUrl)
+    {
+        // GET /api/status with the token, from the cluster side
+        var m = Regex.Match(nodeUrl, @"^(http://[^/]+)\S*\?token=(\w+)$");
+        using var s = new Sandbox();
+        return s.Exec("curl", ["-s", "-H", $"Authorization: token {m.Groups[2].Value}", m.Groups[1].Value + "/api/status"]).Stdout;
+    }
+
+    static string JobOf(Result r) => Regex.Match(r.Stdout, @"running in job (\d+)").Groups[1].Value;
+
+    [Fact]
+    public void Detached_server_answers_with_its_token_and_the_session_commands_find_it()
+    {
+        using var u = new ClusterUser();
+        var r = u.Tool("kjupyter", "0:10", "1", "1G", "--detach");
+        Expect.Ok(r);
+        var job = JobOf(r);
+        Assert.NotEqual("", job);
+        var node = Cluster.ShortHostname();
+        Assert.Matches($@"ssh -N -L (\d+):{node}:\1 {Cluster.User}@\S+", r.Stdout);
+        var nodeUrl = Regex.Match(r.Stdout, $@"http://{node}:\d+/\?token=\w+").Value;
+        Assert.Contains("\"started\"", Status(nodeUrl));
+
+        var list = u.Tool("kjupyter", "list");
+        Assert.Matches($@"{job}\s+RUNNING\s+{node}\s+\d+\s+server", list.Stdout);
+        Assert.Equal(Url(r) + "\n", u.Tool("kjupyter", "url").Stdout);
+        Assert.Equal(Url(r) + "\n", u.Tool("kjupyter", "url", job).Stdout);
+        Assert.StartsWith("ssh -N -L ", u.Tool("kjupyter", "tunnel", job).Stdout);
+        Assert.Contains("kjupyter: starting", u.Tool("kjupyter", "log", job, "-n", "50").Stdout);
+        // the token is in no process's argv
+        Assert.DoesNotContain(Regex.Match(nodeUrl, @"token=(\w+)").Groups[1].Value, new Sandbox().Exec("ps", ["-eo", "args"]).Stdout);
+
+        Expect.Ok(u.Tool("kjupyter", "stop", job));
+        Assert.Equal("", new Sandbox().Exec("squeue", ["-h", "-j", job]).Stdout.Trim());
+        Assert.False(File.Exists(Path.Combine(u.Home, ".local", "state", "kslurm", "jupyter", job + ".json")));
+        Expect.Error(u.Tool("kjupyter", "url"), "kjupyter", 1, "no running Jupyter session");
+    }
+
+    [Fact]
+    public async Task Ctrl_c_in_the_foreground_cancels_the_job()
+    {
+        using var u = new ClusterUser();
+        var psi = new ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", "env", "-i", "PATH=/usr/bin:/bin", $"HOME={u.Home}",
+            Cluster.Tool("kjupyter"), "0:10", "1", "1G", "--notebook"])
+        { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = u.Work };
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string? line;
+        var seen = "";
+        while ((line = await p.StandardOutput.ReadLineAsync()) is not null && !line.Contains("stop it:"))
+            seen += line + "\n";
+        Assert.Contains("Jupyter (notebook) is running in job", seen);
+        Assert.Matches(@"http://localhost:\d+/tree\?token=\w+", seen);
+        var job = Regex.Match(seen, @"running in job (\d+)").Groups[1].Value;
+        new Sandbox().Exec("kill", ["-s", "INT", "--", $"-{p.Id}"]);
+        Assert.True(p.WaitForExit(30_000), "kjupyter did not end after Ctrl-C");
+        Assert.Equal(130, p.ExitCode);
+        Assert.Contains($"job {job} is cancelled", await err);
+        Assert.Equal("", new Sandbox().Exec("squeue", ["-h", "-j", job]).Stdout.Trim());
+    }
+
+    [Fact]
+    public void Missing_jupyter_fails_with_the_log_tail_and_no_job_left()
+    {
+        using var u = new ClusterUser();
+        var r = u.Tool("kjupyter", "0:10", "--lab"); // Debian ships no JupyterLab
+        Expect.ErrorAtEnd(r, "kjupyter", 1, "before Jupyter answered");
+        Assert.Contains("no Jupyter in this environment (looked for jupyter-lab)", r.Stderr);
+        Assert.Equal("", new Sandbox().Exec("squeue", ["-h", "-u", u.Name, "-n", "jupyter"]).Stdout.Trim());
+    }
+
+    [Fact]
+    public void A_server_that_never_answers_is_cancelled_after_the_timeout()
+    {
+        using var u = new ClusterUser();
+        var fake = Path.Combine(u.Home, "fakebin");
+        Directory.CreateDirectory(fake);
+        File.WriteAllText(Path.Combine(fake, "jupyter-server"), "#!/bin/sh\necho 'stand-in jupyter that never listens'\nsleep 600\n");
+        File.SetUnixFileMode(Path.Combine(fake, "jupyter-server"), (UnixFileMode)0b111_101_101);
+        new Sandbox().Exec("chown", ["-R", $"{u.Name}:", fake]);
+        u.Env["PATH"] = $"{fake}:/usr/bin:/bin";
+        u.Env["KSLURM_JUPYTER_TIMEOUT"] = "4";
+        var r = u.Tool("kjupyter", "0:10");
+        Expect.ErrorAtEnd(r, "kjupyter", 1, "did not answer within 4 s");
+        Assert.Contains("stand-in jupyter that never listens", r.Stderr);
+        Assert.Equal("", new Sandbox().Exec("squeue", ["-h", "-u", u.Name, "-n", "jupyter"]).Stdout.Trim());
+    }
+
+    [Fact]
+    public void Venv_without_jupyter_is_said_clearly()
+    {
+        using var u = new ClusterUser();
+        Expect.Ok(u.Tool("kslurm", "config", "pipdir", Path.Combine(u.Home, "pipdir")));
+        u.Env["TMPDIR"] = Path.Combine(u.Home, "tmp");
+        Expect.Ok(u.Run("bash", ["-c", $"mkdir -p \"$TMPDIR\"; eval \"$({Cluster.Tool("kpy")} init bash)\"; kpy create plain 2>/dev/null && kpy save plain"]));
+        var r = u.Tool("kjupyter", "0:10", "--venv", "plain");
+        Expect.ErrorAtEnd(r, "kjupyter", 1, "before Jupyter answered");
+        Assert.Contains("no Jupyter in this environment", r.Stderr);
+        Assert.Contains("kpy load plain; pip install jupyterlab", r.Stderr);
+    }
+
+    [Fact]
+    public void Venv_is_loaded_onto_the_node_and_its_jupyter_runs()
+    {
+        using var u = new ClusterUser();
+        Expect.Ok(u.Tool("kslurm", "config", "pipdir", Path.Combine(u.Home, "pipdir")));
+        u.Env["TMPDIR"] = Path.Combine(u.Home, "tmp");
+        // a venv that sees Debian's jupyter_server, with its own entry point in bin/
+        var kpy = Cluster.Tool("kpy");
+        var r0 = u.Run("bash", ["-c", $"""
+            set -e
+            v="$TMPDIR/kpy-$USER/jv"; mkdir -p "$(dirname "$v")"
+            /usr/bin/python3 -m venv --system-site-packages "$v"
+            printf '#!%s/bin/python\nimport sys\nfrom jupyter_server.serverapp import main\nsys.exit(main())\n' "$v" > "$v/bin/jupyter-server"
+            chmod +x "$v/bin/jupyter-server"
+            VIRTUAL_ENV="$v" {kpy} save jv
+            rm -rf "$v"
+            """]);
+        Expect.Ok(r0);
+        var r = u.Tool("kjupyter", "0:10", "--venv", "jv", "--detach");
+        Expect.Ok(r);
+        var job = JobOf(r);
+        var log = u.Tool("kjupyter", "log", job, "-n", "200").Stdout;
+        Assert.Contains("kpy: unpacking jv", log);
+        Assert.Matches(@"kjupyter: starting /\S+/kpy/jv/bin/jupyter-server", log);
+        Assert.Contains("\"started\"", Status(Regex.Match(r.Stdout, @"http://\S+:\d+/\?token=\w+").Value));
+        Expect.Ok(u.Tool("kjupyter", "stop", job));
+    }
+
+    [Fact]
+    public void Test_mode_shows_the_job_without_the_token()
+    {
+        using var u = new ClusterUser();
+        var r = u.Tool("kjupyter", "-t", "2", "1:00");
+        Expect.Ok(r);
+        Assert.StartsWith("sbatch --parsable --time=01:00:00 --cpus-per-task=2 --mem=4000 --job-name=jupyter --output=", r.Stdout);
+        Assert.Contains("kjupyter _serve", r.Stdout);
+        Expect.Error(u.Tool("kjupyter", "python"), "kjupyter", 2, "kjupyter runs Jupyter, not a command");
+    }
+}
