@@ -93,7 +93,10 @@ static class StartCommand
             session = JupyterSession.Read(jobId);
             if (session is not null)
                 break;
-            var state = SlurmJobs.Show(jobId)?.GetValueOrDefault("JobState") ?? "GONE";
+            var state = JobState(jobId);
+            // Ctrl-C reaches scontrol too (same process group): its failure is not the job's end
+            if (cancel.IsCancellationRequested)
+                return Stop(jobId, "cancelled");
             if (state is "RUNNING")
                 runningSince ??= DateTime.UtcNow;
             else if (state is not ("PENDING" or "CONFIGURING" or "REQUEUED" or "RESIZING" or "SUSPENDED"))
@@ -111,7 +114,10 @@ static class StartCommand
             return 0;
         while (!cancel.IsCancellationRequested)
         {
-            if (SlurmJobs.Show(jobId)?.GetValueOrDefault("JobState") is not ("RUNNING" or "COMPLETING"))
+            var state = JobState(jobId);
+            if (cancel.IsCancellationRequested)
+                break;
+            if (state is not ("RUNNING" or "COMPLETING"))
             {
                 JupyterSession.Forget(jobId);
                 Output.Note("kjupyter", $"job {jobId} has ended");
@@ -120,6 +126,19 @@ static class StartCommand
             cancel.Token.WaitHandle.WaitOne(2000);
         }
         return Stop(jobId, "stopped");
+    }
+
+    /// <summary>The job's state; GONE only when Slurm says so twice (one failed scontrol is not enough).</summary>
+    static string JobState(string jobId)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (SlurmJobs.Show(jobId)?.GetValueOrDefault("JobState") is { Length: > 0 } state)
+                return state;
+            if (attempt == 1)
+                return "GONE";
+            Thread.Sleep(500);
+        }
     }
 
     static int Stop(string jobId, string what)

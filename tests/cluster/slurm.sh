@@ -576,7 +576,7 @@ registered_after() { # registered_after OLD: slurmd has registered since OLD was
 }
 
 start_slurm() {
-    local pid before
+    local pid before fresh=0
     if ((SLURM_CONF_CHANGED)); then
         # New configuration: restart both, slurmd first.
         if pid=$(live_pid "$RUN/slurmd.pid" slurmd); then stop_pids "slurmd for the new configuration" "$pid"; fi
@@ -587,6 +587,7 @@ start_slurm() {
     else
         claim_port "$PORT_CTLD"
         say "starting slurmctld"
+        fresh=1
         /usr/sbin/slurmctld 2>>"$LOG/slurmctld.log" || { show_log "$LOG/slurmctld.log"; fail "slurmctld did not start"; }
     fi
     wait_until 30 "answer from slurmctld" ctld_answers
@@ -602,6 +603,9 @@ start_slurm() {
         wait_until 30 "registration of the new slurmd" registered_after "$before"
     fi
     wait_node_usable
+    # Jobs restored from the state of an earlier life have no processes any more
+    # (a reboot, a machine snapshot): they would hold resources and confuse tests.
+    if ((fresh)); then cancel_all_jobs; fi
 }
 
 wait_node_usable() {

@@ -19,6 +19,15 @@ public class KjupyterServerTests
 
     static string JobOf(Result r) => Regex.Match(r.Stdout, @"running in job (\d+)").Groups[1].Value;
 
+    static string SubmittedJob(Result r)
+    {
+        var id = Regex.Match(r.Stderr, @"submitted job (\d+)").Groups[1].Value;
+        Assert.NotEqual("", id);
+        return id;
+    }
+
+    static string Queued(string job) => new Sandbox().Exec("squeue", ["-h", "-j", job]).Stdout.Trim();
+
     [Fact]
     public void Detached_server_answers_with_its_token_and_the_session_commands_find_it()
     {
@@ -77,7 +86,7 @@ public class KjupyterServerTests
         var r = u.Tool("kjupyter", "0:10", "--lab"); // Debian ships no JupyterLab
         Expect.ErrorAtEnd(r, "kjupyter", 1, "before Jupyter answered");
         Assert.Contains("no Jupyter in this environment (looked for jupyter-lab)", r.Stderr);
-        Assert.Equal("", new Sandbox().Exec("squeue", ["-h", "-u", u.Name, "-n", "jupyter"]).Stdout.Trim());
+        Assert.Equal("", Queued(SubmittedJob(r)));
     }
 
     [Fact]
@@ -94,7 +103,7 @@ public class KjupyterServerTests
         var r = u.Tool("kjupyter", "0:10");
         Expect.ErrorAtEnd(r, "kjupyter", 1, "did not answer within 4 s");
         Assert.Contains("stand-in jupyter that never listens", r.Stderr);
-        Assert.Equal("", new Sandbox().Exec("squeue", ["-h", "-u", u.Name, "-n", "jupyter"]).Stdout.Trim());
+        Assert.Equal("", Queued(SubmittedJob(r)));
     }
 
     [Fact]
