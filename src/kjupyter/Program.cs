@@ -1,4 +1,5 @@
 using Kslurm;
+using Kslurm.Tools;
 
 return Entry.Run("kjupyter", args, argv =>
 {
@@ -6,6 +7,8 @@ return Entry.Run("kjupyter", args, argv =>
         return 0;
     if (argv.Length == 0)
         throw new UsageException("missing command", "run `kjupyter --help` to see the commands");
+    if (argv[0] == "kernel")
+        return KernelCommand.Run(argv[1..]);
     if (argv[0].StartsWith('-'))
         throw new UsageException($"unknown option '{argv[0]}'", "run `kjupyter --help` to see the commands");
     throw ToolHelp.NotYet("kjupyter", argv[0]);
