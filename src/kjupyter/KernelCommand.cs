@@ -169,9 +169,11 @@ static class KernelCommand
         var r = ChildProcess.Capture([lmod, "bash", "load", .. t.Modules]);
         if (!r.Ok || r.Stdout.TrimEnd().EndsWith("false", StringComparison.Ordinal))
         {
-            var why = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .FirstOrDefault(l => l.Length > 0 && !l.StartsWith("Lmod has detected", StringComparison.Ordinal)) ?? "";
-            throw new KslurmException($"Lmod cannot load {string.Join(' ', t.Modules)}{(why.Length > 0 ? ": " + why.Trim('"') : "")}",
+            // Lmod's first paragraph says what is wrong: "Lmod has detected the following error: The following module(s) are unknown: "x""
+            var why = r.Stderr.ReplaceLineEndings("\n").Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .FirstOrDefault(p => p.Length > 0) ?? "";
+            why = string.Join(' ', why.Replace("Lmod has detected the following error:", "").Split((char[])[' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries));
+            throw new KslurmException($"Lmod cannot load {string.Join(' ', t.Modules)}{(why.Length > 0 ? ": " + why : "")}",
                 "check the names with `module avail` or `module spider NAME`; use --no-check if they exist only on compute nodes");
         }
     }
