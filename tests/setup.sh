@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# Test-only packages: Lmod (modulefile test), curl (installer test), python3 (local HTTP server),
+# Test-only packages: Lmod (modulefile and kernel tests), curl (installer test), python3 (local HTTP server),
 # util-linux's `script` (a pseudo-terminal for prompts), zstd CLI (interop checks); for the venv
-# relocation tests: venv and virtualenv with Debian's offline seed wheels, and the csh and fish shells.
+# relocation tests: venv and virtualenv with Debian's offline seed wheels, and the csh and fish shells;
+# for the Jupyter kernel tests: ipykernel and jupyter_client (kernels are started for real).
 need=(lmod curl python3 util-linux zstd binutils
-      python3-venv python3-virtualenv python3-pip-whl python3-setuptools-whl python3-wheel-whl tcsh fish zsh)
+      python3-venv python3-virtualenv python3-pip-whl python3-setuptools-whl python3-wheel-whl tcsh fish zsh
+      python3-ipykernel python3-jupyter-client)
 missing=()
 for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
