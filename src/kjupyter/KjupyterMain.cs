@@ -15,7 +15,7 @@ static class KjupyterMain
             "tunnel" => SessionCommands.Tunnel(rest),
             "log" => SessionCommands.Log(rest),
             "stop" => SessionCommands.Stop(rest),
-            "kernel" => throw ToolHelp.NotYet("kjupyter", "kernel"),
+            "kernel" => KernelCommand.Run(rest),
             "_serve" => ServeCommand.Run(rest),
             _ => StartCommand.Run(argv),
         };
