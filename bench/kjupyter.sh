@@ -17,6 +17,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 cd /tmp
 hyperfine --runs "$runs" --export-markdown "$res/start.md" \
+  --prepare "${as[*]} $bin/kjupyter stop >/dev/null 2>&1 || true" \
   --cleanup "${as[*]} $bin/kjupyter stop >/dev/null 2>&1 || true" \
   -n "kjupyter -d (submit -> URL)" "${as[*]} $bin/kjupyter 0:10 1 1G -d"
 cp "$res/start.md" "$root/bench/results/kjupyter.md"

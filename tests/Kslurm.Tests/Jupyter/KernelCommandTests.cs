@@ -109,7 +109,9 @@ public sealed class KernelCommandTests : IDisposable
         Assert.Matches(@"^mods\s+module \(purge\)\s+gcc python\s+ok\s+~/", lines[3]);
         Assert.Matches($@"^sys\s+python\s+{KernelSandbox.SystemPython}\s+ok\s+~/", lines[4]);
 
-        var json = (List<object?>)Json.Parse(_k.Kernel("list", "--json").Stdout)!;
+        var listed = _k.Kernel("list", "--json").Stdout;
+        JsonSchemaCheck.Valid("docs/schema/kernel-list.schema.json", listed);
+        var json = (List<object?>)Json.Parse(listed)!;
         var mods = json.Cast<JsonObject>().Single(o => o.String("name") == "mods");
         Assert.Equal("module", mods.String("mode"));
         Assert.Equal(["gcc", "python"], mods.Array("modules")!.Cast<string>().ToArray());
