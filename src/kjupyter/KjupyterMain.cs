@@ -25,7 +25,7 @@ static class KjupyterMain
         kjupyter {BuildInfo.Version}: a Jupyter server in a Slurm job, and kernels inside your environments
 
         usage: kjupyter [RESOURCES...] [--venv NAME] [--lab|--notebook] [-d|--detach]
-               kjupyter list | url [JOBID] | tunnel [JOBID] | log [JOBID] [-n N] | stop [JOBID]
+               kjupyter list | url [browser|server] [JOBID] | tunnel [JOBID] | log [JOBID] [-n N] | stop [JOBID]
                kjupyter kernel install|list|rm ...
 
         Starts JupyterLab (or Jupyter Server / Notebook) in a job, on a free port of the node, with a

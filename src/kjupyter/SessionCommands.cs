@@ -24,7 +24,13 @@ static class SessionCommands
         return 0;
     }
 
-    public static int Url(string[] argv) => Print(argv, "url", s => s.LocalUrl);
+    /// <summary>kslurm's `url browser|server` words still work: browser (the default) is the tunnel's URL.</summary>
+    public static int Url(string[] argv)
+    {
+        var which = argv.FirstOrDefault() is "browser" or "server" ? argv[0] : "browser";
+        var rest = argv.FirstOrDefault() is "browser" or "server" ? argv[1..] : argv;
+        return Print(rest, "url [browser|server]", s => which == "server" ? s.NodeUrl : s.LocalUrl);
+    }
 
     public static int Tunnel(string[] argv) => Print(argv, "tunnel", s => s.Tunnel);
 

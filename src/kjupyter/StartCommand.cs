@@ -85,6 +85,10 @@ static class StartCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
         DateTime? runningSince = null;
+        var submitted = DateTime.UtcNow;
+        string? queueNote = null; // what was said about the queue, said again only when it changes
+        var queueChecked = DateTime.MinValue;
+        var delay = 300; // ms; grows while the job waits in the queue, to spare slurmctld
         JupyterSession? session = null;
         while (session is null)
         {
@@ -99,6 +103,11 @@ static class StartCommand
                 return Stop(jobId, "cancelled");
             if (state is "RUNNING")
                 runningSince ??= DateTime.UtcNow;
+            else if (state is "PENDING" && DateTime.UtcNow - submitted > TimeSpan.FromSeconds(3) && DateTime.UtcNow - queueChecked > TimeSpan.FromSeconds(30))
+            {
+                queueNote = NoteQueue(jobId, queueNote); // a long wait is Slurm's queue, and says so
+                queueChecked = DateTime.UtcNow;
+            }
             else if (state is not ("PENDING" or "CONFIGURING" or "REQUEUED" or "RESIZING" or "SUSPENDED"))
                 throw Failed(jobId, $"job {jobId} ended ({state}) before Jupyter answered");
             if (runningSince is { } since && DateTime.UtcNow - since > TimeSpan.FromSeconds(timeoutSeconds))
@@ -106,7 +115,8 @@ static class StartCommand
                 SessionCommands.Cancel(jobId);
                 throw Failed(jobId, $"Jupyter did not answer within {timeoutSeconds} s of job {jobId} starting; the job is cancelled");
             }
-            cancel.Token.WaitHandle.WaitOne(300);
+            delay = state is "PENDING" ? Math.Min(delay * 3 / 2, 5000) : 300;
+            cancel.Token.WaitHandle.WaitOne(delay);
         }
         Console.Out.Write(Describe(session));
         Console.Out.Flush();
@@ -126,6 +136,16 @@ static class StartCommand
             cancel.Token.WaitHandle.WaitOne(2000);
         }
         return Stop(jobId, "stopped");
+    }
+
+    static string? NoteQueue(string jobId, string? said)
+    {
+        var reason = SlurmJobs.Show(jobId)?.GetValueOrDefault("Reason") is { Length: > 0 } r && r != "None" ? r : "queued";
+        var start = SlurmJobs.EstimatedStart(jobId);
+        var note = $"job {jobId} is pending ({reason})" + (start is { } t ? $"; Slurm expects it to start at {t:yyyy-MM-dd HH:mm}" : "");
+        if (note != said)
+            Output.Note("kjupyter", note);
+        return note;
     }
 
     /// <summary>The job's state; GONE only when Slurm says so twice (one failed scontrol is not enough).</summary>

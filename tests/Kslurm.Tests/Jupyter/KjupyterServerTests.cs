@@ -45,6 +45,8 @@ public class KjupyterServerTests
         Assert.Matches($@"{job}\s+RUNNING\s+{node}\s+\d+\s+server", list.Stdout);
         Assert.Equal(Url(r) + "\n", u.Tool("kjupyter", "url").Stdout);
         Assert.Equal(Url(r) + "\n", u.Tool("kjupyter", "url", job).Stdout);
+        Assert.Equal(Url(r) + "\n", u.Tool("kjupyter", "url", "browser").Stdout); // kslurm's words
+        Assert.Equal(nodeUrl + "\n", u.Tool("kjupyter", "url", "server", job).Stdout);
         Assert.StartsWith("ssh -N -L ", u.Tool("kjupyter", "tunnel", job).Stdout);
         Assert.Contains("kjupyter: starting", u.Tool("kjupyter", "log", job, "-n", "50").Stdout);
         // the token is in no process's argv
@@ -77,6 +79,29 @@ public class KjupyterServerTests
         Assert.Equal(130, p.ExitCode);
         Assert.Contains($"job {job} is cancelled", await err);
         Assert.Equal("", new Sandbox().Exec("squeue", ["-h", "-j", job]).Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task A_queued_job_says_why_it_waits_and_Ctrl_c_cancels_it()
+    {
+        using var u = new ClusterUser();
+        var psi = new ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", "env", "-i", "PATH=/usr/bin:/bin", $"HOME={u.Home}",
+            Cluster.Tool("kjupyter"), "0:10", "--begin=now+10minutes"])
+        { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = u.Work };
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        string? line;
+        var seen = "";
+        while ((line = await p.StandardError.ReadLineAsync()) is not null && !line.Contains("is pending"))
+            seen += line + "\n";
+        Assert.NotNull(line);
+        var job = Regex.Match(seen, @"submitted job (\d+)").Groups[1].Value;
+        Assert.Matches($@"^kjupyter: job {job} is pending \(BeginTime\); Slurm expects it to start at \d{{4}}-\d\d-\d\d \d\d:\d\d$", line);
+        new Sandbox().Exec("kill", ["-s", "INT", "--", $"-{p.Id}"]);
+        Assert.True(p.WaitForExit(30_000), "kjupyter did not end after Ctrl-C");
+        Assert.Equal(130, p.ExitCode);
+        Assert.Equal("", await output);
+        Assert.Equal("", Queued(job));
     }
 
     [Fact]
