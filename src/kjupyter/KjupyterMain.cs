@@ -24,7 +24,7 @@ static class KjupyterMain
     internal static string Help => $"""
         kjupyter {BuildInfo.Version}: a Jupyter server in a Slurm job, and kernels inside your environments
 
-        usage: kjupyter [RESOURCES...] [--venv NAME] [--lab|--notebook] [-d|--detach]
+        usage: kjupyter [RESOURCES...] [--venv NAME] [--lab|--notebook] [-d|--detach] [--debug]
                kjupyter list | url [browser|server] [JOBID] | tunnel [JOBID] | log [JOBID] [-n N] | stop [JOBID]
                kjupyter kernel install|list|rm ...
 
@@ -32,7 +32,8 @@ static class KjupyterMain
         token it makes; prints the ssh tunnel line and the URL once the server answers. Ctrl-C (or
         `kjupyter stop`) ends the job. --detach returns once the URL is printed; the session stays
         and `kjupyter list/url/tunnel/log/stop` find it from the login node. A started job has
-        KSLURM_JUPYTER_TIMEOUT seconds (default 300) to answer before it is cancelled.
+        KSLURM_JUPYTER_TIMEOUT seconds (default 300) to answer before it is cancelled. --debug shows
+        the job's log (Jupyter's own output) as it comes.
 
         {GrammarHelp.Resources}
         """;

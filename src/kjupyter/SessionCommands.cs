@@ -7,9 +7,10 @@ static class SessionCommands
     {
         Args.Parse(argv, "usage: kjupyter list").NoMorePositionals(0, "usage: kjupyter list");
         var rows = new List<string[]> { new[] { "JOBID", "STATE", "NODE", "PORT", "APP", "STARTED" } };
+        var queue = MyJobs();
         foreach (var id in JupyterSession.Known())
         {
-            var state = State(id);
+            var state = queue.GetValueOrDefault(id, "ENDED");
             var s = JupyterSession.Read(id);
             if (s is null && state == "ENDED")
                 continue; // an old log only
@@ -78,6 +79,22 @@ static class SessionCommands
         JupyterSession.Forget(jobId);
     }
 
+    /// <summary>
+    /// State of each of this user's jobs Slurm still lists, from one squeue call (not one per
+    /// session: old logs pile up). A failing squeue is an error, never "everything ended".
+    /// </summary>
+    static Dictionary<string, string> MyJobs()
+    {
+        var r = ChildProcess.Capture(["squeue", "-h", "-u", Environment.UserName, "-o", "%i|%T"]);
+        if (!r.Ok)
+            throw new KslurmException($"squeue failed: {r.Stderr.Trim().Split('\n')[^1]}", "is Slurm reachable from here? try again in a moment");
+        var jobs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            if (line.Split('|') is [var id, var state])
+                jobs[id.Trim()] = state.Trim();
+        return jobs;
+    }
+
     static string State(string jobId)
     {
         var r = ChildProcess.Capture(["squeue", "-h", "-j", jobId, "-o", "%T"]);
@@ -90,8 +107,9 @@ static class SessionCommands
     {
         if (jobId is not null)
             return JupyterSession.Read(jobId) ?? throw new KslurmException($"no Jupyter session in job {jobId}", "see `kjupyter list`");
+        var queue = MyJobs();
         foreach (var id in JupyterSession.Known())
-            if (JupyterSession.Read(id) is { } s && State(id) != "ENDED")
+            if (queue.ContainsKey(id) && JupyterSession.Read(id) is { } s)
                 return s;
         throw new KslurmException("no running Jupyter session", "start one with: kjupyter [RESOURCES]");
     }

@@ -12,7 +12,7 @@ static class StartCommand
 {
     public static int Run(string[] argv)
     {
-        if (JobTool.Start("kjupyter", argv, () => KjupyterMain.Help, switches: ["--lab", "--notebook", "-d", "--detach"]) is not { } job)
+        if (JobTool.Start("kjupyter", argv, () => KjupyterMain.Help, switches: ["--lab", "--notebook", "-d", "--detach", "--debug"]) is not { } job)
             return 0;
         var (req, settings, templates) = job;
         if (req.Command.Count > 0)
@@ -29,7 +29,7 @@ static class StartCommand
         List<string> serve = [self, "_serve", .. req.Switches.Where(s => s is "--lab" or "--notebook")];
         if (req.Venv is not null)
             serve = JobCommand.InVenv("kjupyter", req.Venv, settings, serve);
-        var script = BatchScript.ForCommand(serve);
+        var script = BatchScript.ForCommand("kjupyter", serve);
         List<string> sbatch = ["sbatch", "--parsable", .. spec.SlurmOptions];
         if (!req.SlurmOptionsSet(SlurmOptions.Slot.JobName))
             sbatch.Add("--job-name=jupyter");
@@ -41,6 +41,7 @@ static class StartCommand
             return 0;
         }
 
+        JupyterSession.Prune();
         var file = Path.Combine(JupyterSession.Dir, $"pending-{Environment.ProcessId}.sh");
         AtomicFile.WriteAllText(file, script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Directory.SetCurrentDirectory(spec.Cwd);
@@ -62,7 +63,8 @@ static class StartCommand
                 SlurmErrors.AccountHint(r.Stderr, spec) ?? "check the resources against the partition's limits (sinfo -s)");
         var jobId = r.Stdout.Trim().Split('\n')[^1].Split(';')[0];
         Output.Note("kjupyter", $"submitted job {jobId}; waiting for Jupyter to answer (Ctrl-C cancels)");
-        return Follow(jobId, timeout, req.Switches.Contains("-d") || req.Switches.Contains("--detach"));
+        return Follow(jobId, timeout, req.Switches.Contains("-d") || req.Switches.Contains("--detach"),
+            req.Switches.Contains("--debug") ? new LogEcho(JupyterSession.LogPath(jobId)) : null);
     }
 
     static string LoginHost()
@@ -79,7 +81,7 @@ static class StartCommand
         return Environment.MachineName;
     }
 
-    static int Follow(string jobId, int timeoutSeconds, bool detach)
+    static int Follow(string jobId, int timeoutSeconds, bool detach, LogEcho? echo)
     {
         using var cancel = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
@@ -94,6 +96,7 @@ static class StartCommand
         {
             if (cancel.IsCancellationRequested)
                 return Stop(jobId, "cancelled");
+            echo?.Pump();
             session = JupyterSession.Read(jobId);
             if (session is not null)
                 break;
@@ -118,6 +121,7 @@ static class StartCommand
             delay = state is "PENDING" ? Math.Min(delay * 3 / 2, 5000) : 300;
             cancel.Token.WaitHandle.WaitOne(delay);
         }
+        echo?.Pump();
         Console.Out.Write(Describe(session));
         Console.Out.Flush();
         if (detach)
@@ -133,7 +137,8 @@ static class StartCommand
                 Output.Note("kjupyter", $"job {jobId} has ended");
                 return 0;
             }
-            cancel.Token.WaitHandle.WaitOne(2000);
+            echo?.Pump();
+            cancel.Token.WaitHandle.WaitOne(echo is null ? 2000 : 500);
         }
         return Stop(jobId, "stopped");
     }
@@ -184,4 +189,32 @@ static class StartCommand
           stop it:           Ctrl-C here, or kjupyter stop {s.JobId}
 
         """;
+}
+
+/// <summary>--debug: the job's log (Jupyter's own output) copied to stderr as it grows, whole lines only.</summary>
+sealed class LogEcho(string path)
+{
+    long _offset;
+
+    public void Pump()
+    {
+        try
+        {
+            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var buffer = new byte[64 * 1024];
+            while (true)
+            {
+                f.Seek(_offset, SeekOrigin.Begin);
+                var n = f.Read(buffer, 0, buffer.Length);
+                var end = Array.LastIndexOf(buffer, (byte)'\n', Math.Max(n - 1, 0), n);
+                if (n == 0 || end < 0)
+                    return;
+                using var err = Console.OpenStandardError();
+                err.Write(buffer, 0, end + 1);
+                _offset += end + 1;
+            }
+        }
+        catch (IOException) { } // not there yet (the job has not started), or gone
+        catch (UnauthorizedAccessException) { }
+    }
 }

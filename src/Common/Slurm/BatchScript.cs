@@ -6,10 +6,10 @@ namespace Kslurm;
 public static class BatchScript
 {
     /// <summary>A bash script that runs the argv exactly (each word single-quoted).</summary>
-    public static string ForCommand(IReadOnlyList<string> command, IEnumerable<string>? setup = null)
+    public static string ForCommand(string tool, IReadOnlyList<string> command, IEnumerable<string>? setup = null)
     {
         var sb = new StringBuilder("#!/bin/bash\n");
-        sb.Append($"# written by kbatch {BuildInfo.Version} (kslurm)\n");
+        sb.Append($"# written by {tool} {BuildInfo.Version} (kslurm)\n");
         foreach (var line in setup ?? [])
             sb.Append(line).Append('\n');
         sb.Append(ShellQuote.Join(command)).Append('\n');

@@ -52,9 +52,21 @@ public class KjupyterServerTests
         // the token is in no process's argv
         Assert.DoesNotContain(Regex.Match(nodeUrl, @"token=(\w+)").Groups[1].Value, new Sandbox().Exec("ps", ["-eo", "args"]).Stdout);
 
+        // squeue failing is said, and no session record is thrown away because of it
+        var fake = Path.Combine(u.Home, "fakebin");
+        Directory.CreateDirectory(fake);
+        File.WriteAllText(Path.Combine(fake, "squeue"), "#!/bin/sh\necho 'squeue: error: Unable to contact slurm controller' >&2\nexit 1\n");
+        File.SetUnixFileMode(Path.Combine(fake, "squeue"), (UnixFileMode)0b111_101_101);
+        u.Env["PATH"] = $"{fake}:/usr/bin:/bin";
+        Expect.Error(u.Tool("kjupyter", "list"), "kjupyter", 1, "squeue failed: squeue: error: Unable to contact slurm controller");
+        Expect.Error(u.Tool("kjupyter", "url"), "kjupyter", 1, "squeue failed");
+        u.Env.Remove("PATH");
+        var record = Path.Combine(u.Home, ".local", "state", "kslurm", "jupyter", job + ".json");
+        Assert.True(File.Exists(record));
+
         Expect.Ok(u.Tool("kjupyter", "stop", job));
         Assert.Equal("", new Sandbox().Exec("squeue", ["-h", "-j", job]).Stdout.Trim());
-        Assert.False(File.Exists(Path.Combine(u.Home, ".local", "state", "kslurm", "jupyter", job + ".json")));
+        Assert.False(File.Exists(record));
         Expect.Error(u.Tool("kjupyter", "url"), "kjupyter", 1, "no running Jupyter session");
     }
 
@@ -108,9 +120,21 @@ public class KjupyterServerTests
     public void Missing_jupyter_fails_with_the_log_tail_and_no_job_left()
     {
         using var u = new ClusterUser();
+        // sessions of long ago: their logs go at the next start (a recent one stays)
+        var dir = Path.Combine(u.Home, ".local", "state", "kslurm", "jupyter");
+        Directory.CreateDirectory(dir);
+        foreach (var id in new[] { "11", "12", "13" })
+        {
+            File.WriteAllText(Path.Combine(dir, id + ".log"), "old\n");
+            File.SetLastWriteTimeUtc(Path.Combine(dir, id + ".log"), DateTime.UtcNow.AddDays(id == "13" ? -2 : -40));
+        }
+        new Sandbox().Exec("chown", ["-R", $"{u.Name}:", Path.Combine(u.Home, ".local")]);
+        Assert.Contains("no Jupyter sessions", u.Tool("kjupyter", "list").Stderr);
         var r = u.Tool("kjupyter", "0:10", "--lab"); // Debian ships no JupyterLab
         Expect.ErrorAtEnd(r, "kjupyter", 1, "before Jupyter answered");
         Assert.Contains("no Jupyter in this environment (looked for jupyter-lab)", r.Stderr);
+        Assert.False(File.Exists(Path.Combine(dir, "11.log")) || File.Exists(Path.Combine(dir, "12.log")));
+        Assert.True(File.Exists(Path.Combine(dir, "13.log")));
         Assert.Equal("", Queued(SubmittedJob(r)));
     }
 
@@ -162,9 +186,13 @@ public class KjupyterServerTests
             rm -rf "$v"
             """]);
         Expect.Ok(r0);
-        var r = u.Tool("kjupyter", "0:10", "--venv", "jv", "--detach");
+        var r = u.Tool("kjupyter", "0:10", "--venv", "jv", "--detach", "--debug");
         Expect.Ok(r);
         var job = JobOf(r);
+        // --debug: the job's log, Jupyter's own lines included, came to stderr while waiting
+        Assert.Contains("kpy: unpacking jv", r.Stderr);
+        Assert.Contains("ServerApp] Jupyter Server", r.Stderr);
+        Assert.DoesNotContain("ServerApp]", r.Stdout);
         var log = u.Tool("kjupyter", "log", job, "-n", "200").Stdout;
         Assert.Contains("kpy: unpacking jv", log);
         Assert.Matches(@"kjupyter: starting /\S+/kpy/jv/bin/jupyter-server", log);
