@@ -73,10 +73,17 @@ static class SessionCommands
     /// <summary>scancel, wait (bounded) until the job has left, forget its record.</summary>
     public static void Cancel(string jobId)
     {
-        ChildProcess.Capture(["scancel", jobId]);
-        for (var i = 0; i < 100 && State(jobId) != "ENDED"; i++)
+        var r = ChildProcess.Capture(["scancel", jobId]);
+        if (!r.Ok && !r.Stderr.Contains("Invalid job id", StringComparison.Ordinal))
+            throw new KslurmException($"scancel {jobId} failed: {r.Stderr.Trim().Split('\n')[^1]}", $"try again, or cancel it yourself: scancel {jobId}");
+        var state = State(jobId);
+        for (var i = 0; i < 100 && state != "ENDED"; i++)
+        {
             Thread.Sleep(200);
-        JupyterSession.Forget(jobId);
+            state = State(jobId);
+        }
+        if (state == "ENDED")
+            JupyterSession.Forget(jobId); // kept while Slurm cannot tell: the record is how to find the job again
     }
 
     /// <summary>
@@ -99,7 +106,8 @@ static class SessionCommands
     {
         var r = ChildProcess.Capture(["squeue", "-h", "-j", jobId, "-o", "%T"]);
         var s = r.Stdout.Trim();
-        return r.Ok && s.Length > 0 ? s : "ENDED";
+        // squeue -j on a job Slurm has forgotten fails with "Invalid job id": that is an ending too
+        return r.Ok ? s.Length > 0 ? s : "ENDED" : r.Stderr.Contains("Invalid job id", StringComparison.Ordinal) ? "ENDED" : "UNKNOWN";
     }
 
     /// <summary>The named session, or the newest live one.</summary>
