@@ -50,10 +50,16 @@ public static partial class SlurmJobs
         {
             cancel.ThrowIfCancellationRequested();
             var info = Show(jobId);
+            // Ctrl-C reaches scontrol too (same process group): its failure is then no news of the job
+            cancel.ThrowIfCancellationRequested();
             if (info is null)
-                return FromAccounting(jobId);
-            var state = info.GetValueOrDefault("JobState", "UNKNOWN");
-            if (Finished.Contains(state))
+            {
+                // purged from slurmctld's memory, or scontrol failed once: accounting decides
+                var (ended, code) = FromAccounting(jobId);
+                if (Finished.Contains(ended))
+                    return (ended, code);
+            }
+            else if (info.GetValueOrDefault("JobState", "UNKNOWN") is var state && Finished.Contains(state))
                 return (state, ExitCode(info.GetValueOrDefault("ExitCode", "0:0"), state));
             cancel.WaitHandle.WaitOne(delay);
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 1.5, 10_000));

@@ -66,6 +66,28 @@ public class KbatchTests
     }
 
     [Fact]
+    public async Task Ctrl_c_stops_the_waiting_not_the_job()
+    {
+        using var u = new ClusterUser();
+        var psi = new System.Diagnostics.ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", "env", "-i", "PATH=/usr/bin:/bin", $"HOME={u.Home}",
+            Cluster.Tool("kbatch"), "0:05", "--wait", "sleep", "120"])
+        { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = u.Work };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var job = (await p.StandardOutput.ReadLineAsync())!.Trim();
+        Assert.Matches(@"^\d+$", job);
+        for (var i = 0; i < 100 && new Sandbox().Exec("squeue", ["-h", "-j", job, "-o", "%T"]).Stdout.Trim() != "RUNNING"; i++)
+            await Task.Delay(100);
+        await Task.Delay(800); // into the polling, where a Ctrl-C may land during scontrol
+        new Sandbox().Exec("kill", ["-s", "INT", "--", $"-{p.Id}"]);
+        Assert.True(p.WaitForExit(30_000), "kbatch --wait did not end after Ctrl-C");
+        Assert.Equal(130, p.ExitCode);
+        Assert.Contains($"stopped waiting; job {job} keeps going", await err);
+        Assert.Equal("RUNNING", new Sandbox().Exec("squeue", ["-h", "-j", job, "-o", "%T"]).Stdout.Trim());
+        new Sandbox().Exec("scancel", [job]);
+    }
+
+    [Fact]
     public void No_command_is_a_usage_error()
     {
         using var s = new Sandbox();
