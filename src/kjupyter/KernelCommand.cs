@@ -8,7 +8,7 @@ namespace Kslurm.Tools;
 /// </summary>
 static class KernelCommand
 {
-    const string InstallUsage = "usage: kjupyter kernel install NAME (--venv VENV | --conda PREFIX | --module M [--module M2 ...] [--purge] | --image URI|ALIAS|FILE [--bind SPEC ...] | --python PATH) [--display-name TEXT] [--user | --prefix DIR] [--force] [--no-check]";
+    const string InstallUsage = "usage: kjupyter kernel install NAME (--venv VENV | --conda PREFIX | --module M [--module M2 ...] [--purge] | --image URI|ALIAS|FILE [--bind SPEC ...] | --python PATH) [--display-name TEXT] [--env NAME=VALUE]... [--user | --prefix DIR] [--force] [--no-check]";
     const string ListUsage = "usage: kjupyter kernel list [--prefix DIR ...] [--json]";
     const string RmUsage = "usage: kjupyter kernel rm NAME... [--user | --prefix DIR]";
     const string RunUsage = "usage: kjupyter kernel run (--venv VENV | --conda PREFIX | --module M ... [--purge] | --image X [--bind SPEC ...] | --python PATH) -- CONNECTION_FILE";
@@ -50,6 +50,7 @@ static class KernelCommand
             return 0;
         var modes = new KernelTarget.Parser(InstallUsage);
         string? name = null, display = null, prefix = null;
+        var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
         bool user = false, force = false, noCheck = false;
         for (var i = 0; i < argv.Length; i++)
         {
@@ -59,6 +60,7 @@ static class KernelCommand
             switch (OptionName(t))
             {
                 case "--display-name": display = OptionValue(argv, ref i, InstallUsage); break;
+                case "--env": AddEnv(env, OptionValue(argv, ref i, InstallUsage)); break;
                 case "--prefix": prefix = OptionValue(argv, ref i, InstallUsage); break;
                 case "--user": user = true; break;
                 case "--force" or "-f": force = true; break;
@@ -91,7 +93,7 @@ static class KernelCommand
                 $"replace it with --force, or choose another name");
 
         var kjupyter = Environment.ProcessPath ?? throw new KslurmException("cannot tell where kjupyter is installed");
-        var doc = Kernelspec.Build(kjupyter, target, display ?? target.DefaultDisplayName);
+        var doc = Kernelspec.Build(kjupyter, target, display ?? target.DefaultDisplayName, env);
         Write(kernels, name, Json.Write(doc) + "\n", existing);
         Console.WriteLine($"installed kernel {name} ({doc.String("display_name")}) in {Paths.Pretty(dir)}");
         if (existing is { Ours: false })
@@ -101,6 +103,18 @@ static class KernelCommand
         if (KernelDirsBefore(kernels).FirstOrDefault(d => Directory.Exists(Path.Combine(d, name))) is { } shadow)
             Output.Warn("kjupyter", $"Jupyter will use the kernel {name} in {Paths.Pretty(shadow)} instead of this one");
         return 0;
+    }
+
+    /// <summary>--env KEY=VALUE: a variable for the kernel, kept in the kernelspec's own `env`, which Jupyter applies.</summary>
+    static void AddEnv(SortedDictionary<string, string> env, string spec)
+    {
+        var eq = spec.IndexOf('=');
+        var key = eq < 0 ? spec : spec[..eq];
+        if (eq < 0 || key.Length == 0 || !(char.IsAsciiLetter(key[0]) || key[0] == '_') || !key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            throw new UsageException($"invalid --env '{spec}'", "write --env NAME=VALUE, NAME made of letters, digits and '_'");
+        if (spec.Contains('\0'))
+            throw new UsageException($"invalid --env value for {key}", "a value cannot hold a NUL character");
+        env[key] = spec[(eq + 1)..];
     }
 
     /// <summary>Checks what the kernel names (cheaply: files only) and makes paths absolute.</summary>
@@ -460,6 +474,7 @@ static class KernelCommand
                              runs `apptainer exec [--nv] --bind <connection dir> [--bind SPEC]... IMAGE python3`
           --python PATH      that interpreter (a venv's python gets the venv activated)
           --display-name T   the name Jupyter shows (default like "Python (venv VENV)")
+          --env NAME=VALUE   a variable for the kernel (repeat it), e.g. --env OMP_NUM_THREADS=4
           --force            replace a kernel of that name
           --no-check         do not check that the venv/env/modules/image exist now
 

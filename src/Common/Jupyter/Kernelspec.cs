@@ -74,18 +74,26 @@ public sealed class Kernelspec
     }
 
     /// <summary>The kernel.json `kernel install` writes.</summary>
-    public static JsonObject Build(string kjupyter, KernelTarget target, string displayName)
+    public static JsonObject Build(string kjupyter, KernelTarget target, string displayName, IReadOnlyDictionary<string, string>? env = null)
     {
         var argv = new List<string> { kjupyter, "kernel", "run" };
         argv.AddRange(target.ToArgs());
         argv.AddRange(["--", "{connection_file}"]);
-        return new JsonObject
+        var doc = new JsonObject
         {
             ["argv"] = argv,
             ["display_name"] = displayName,
             ["language"] = "python",
             ["metadata"] = new JsonObject { ["kslurm"] = target.Metadata() },
         };
+        if (env is { Count: > 0 })
+        {
+            var vars = new JsonObject();
+            foreach (var (k, v) in env)
+                vars[k] = v;
+            doc["env"] = vars;
+        }
+        return doc;
     }
 
     /// <summary>

@@ -174,6 +174,8 @@ public sealed class KernelCommandTests : IDisposable
     [InlineData(2, "--user and --prefix cannot be combined", "install", "k", "--python", "/usr/bin/python3", "--user", "--prefix", "/x")]
     [InlineData(2, "which Jupyter would replace", "install", "k", "--conda", "/envs/{resource_dir}")]
     [InlineData(2, "invalid venv name 'a/b'", "install", "k", "--venv", "a/b")]
+    [InlineData(2, "invalid --env 'OMP_NUM_THREADS'", "install", "k", "--python", "/usr/bin/python3", "--env", "OMP_NUM_THREADS")]
+    [InlineData(2, "invalid --env '1X=2'", "install", "k", "--python", "/usr/bin/python3", "--env", "1X=2")]
     [InlineData(2, "unknown command 'kernel frob'", "frob")]
     [InlineData(2, "missing command")]
     [InlineData(2, "missing NAME", "rm")]

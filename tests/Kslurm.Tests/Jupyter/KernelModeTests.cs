@@ -257,9 +257,11 @@ public sealed class KernelModeTests : IDisposable
     [Fact]
     public void Python_kernel_runs_that_interpreter_and_activates_a_venv_one()
     {
-        _k.Install("sys", "--python", KernelSandbox.SystemPython);
-        var p = _k.Start("sys", KernelSandbox.Show("VIRTUAL_ENV") + "print('argv0=' + sys.argv[0])\n");
+        _k.Install("sys", "--python", KernelSandbox.SystemPython, "--env", "OMP_NUM_THREADS=3", "--env", "GREETING=a b=c");
+        var p = _k.Start("sys", KernelSandbox.Show("VIRTUAL_ENV", "OMP_NUM_THREADS", "GREETING") + "print('argv0=' + sys.argv[0])\n");
         Assert.True(p.Ok, p.ToString());
+        Assert.Equal("3", p.Value("OMP_NUM_THREADS")); // --env, applied by Jupyter from the kernelspec
+        Assert.Equal("a b=c", p.Value("GREETING"));
         Assert.Equal("/usr", p.Value("prefix"));
         Assert.Null(p.Value("VIRTUAL_ENV"));
         Assert.EndsWith("/ipykernel_launcher.py", p.Value("argv0")); // as with python -m ipykernel_launcher
