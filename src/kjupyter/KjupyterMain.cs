@@ -15,6 +15,7 @@ static class KjupyterMain
             "tunnel" => SessionCommands.Tunnel(rest),
             "log" => SessionCommands.Log(rest),
             "stop" => SessionCommands.Stop(rest),
+            "shell" => SessionCommands.Shell(rest),
             "kernel" => KernelCommand.Run(rest),
             "_serve" => ServeCommand.Run(rest),
             _ => StartCommand.Run(argv),
@@ -26,6 +27,7 @@ static class KjupyterMain
 
         usage: kjupyter [RESOURCES...] [--venv NAME] [--lab|--notebook] [-d|--detach] [--debug]
                kjupyter list | url [browser|server] [JOBID] | tunnel [JOBID] | log [JOBID] [-n N] | stop [JOBID]
+               kjupyter shell [JOBID] [-- COMMAND...]     a shell or command on the server's node, in its job
                kjupyter kernel install|list|rm ...
 
         Starts JupyterLab (or Jupyter Server / Notebook) in a job, on a free port of the node, with a

@@ -31,7 +31,11 @@ static class ServeCommand
                 if (!recorded && Answers(node, port, token))
                 {
                     new JupyterSession(jobId, node, port, token, urlPath, app,
-                        Environment.GetEnvironmentVariable("KSLURM_JUPYTER_LOGIN") ?? node, Environment.UserName, DateTime.UtcNow).Write();
+                        Environment.GetEnvironmentVariable("KSLURM_JUPYTER_LOGIN") ?? node, Environment.UserName, DateTime.UtcNow)
+                    {
+                        // under `kpy exec NAME` (kjupyter --venv): the shell command activates it too
+                        Venv = Environment.GetEnvironmentVariable("VIRTUAL_ENV") is { Length: > 0 } ? Environment.GetEnvironmentVariable("VIRTUAL_ENV_PROMPT") : null,
+                    }.Write();
                     Console.Error.WriteLine($"kjupyter: Jupyter answers on {node}:{port}");
                     recorded = true;
                 }

@@ -44,6 +44,33 @@ static class SessionCommands
         return 0;
     }
 
+    /// <summary>
+    /// `kjupyter shell [JOBID] [-- COMMAND...]`: a shell (or the command) on the server's node, as a
+    /// step of its job sharing its resources (srun --overlap), in the session's venv if it has one.
+    /// kslurm opened such a shell after start; here it can be opened any time, from any terminal.
+    /// </summary>
+    public static int Shell(string[] argv)
+    {
+        const string usage = "usage: kjupyter shell [JOBID] [-- COMMAND [ARGS...]]";
+        var dash = Array.IndexOf(argv, "--");
+        var mine = dash < 0 ? argv : argv[..dash];
+        var command = dash < 0 ? [] : argv[(dash + 1)..];
+        var a = Args.Parse(mine, usage);
+        a.NoMorePositionals(1, usage);
+        var s = Session(a.Positionals.FirstOrDefault());
+        if (dash >= 0 && command.Length == 0)
+            throw new UsageException("missing COMMAND after --", usage);
+        string[] run = command.Length > 0 ? command
+            : [Environment.GetEnvironmentVariable("SHELL") is { Length: > 0 } sh ? sh : "/bin/bash"];
+        if (s.Venv is not null)
+            run = [Path.Combine(Paths.BinDir, "kpy"), "exec", s.Venv, "--", .. run];
+        var terminal = command.Length == 0 && !Console.IsInputRedirected && !Console.IsOutputRedirected;
+        List<string> srun = ["srun", $"--jobid={s.JobId}", "--overlap", "--nodes=1", "--ntasks=1"];
+        if (terminal)
+            srun.Add("--pty");
+        return ChildProcess.Exec([.. srun, .. run]);
+    }
+
     public static int Log(string[] argv)
     {
         const string usage = "usage: kjupyter log [JOBID] [-n N]";

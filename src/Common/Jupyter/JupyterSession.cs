@@ -11,6 +11,9 @@ namespace Kslurm;
 public sealed record JupyterSession(string JobId, string Node, int Port, string Token, string UrlPath, string App,
     string LoginHost, string User, DateTime Started)
 {
+    /// <summary>The saved venv the server runs in (kjupyter --venv), if any.</summary>
+    public string? Venv { get; init; }
+
     public static string Dir => Path.Combine(Paths.StateDir, "jupyter");
 
     public static string RecordPath(string jobId) => Path.Combine(Dir, jobId + ".json");
@@ -32,6 +35,8 @@ public sealed record JupyterSession(string JobId, string Node, int Port, string 
             ["app"] = App, ["login_host"] = LoginHost, ["user"] = User,
             ["started"] = Started.ToUniversalTime().ToString("o", CultureInfo.InvariantCulture),
         };
+        if (Venv is not null)
+            o["venv"] = Venv;
         AtomicFile.WriteAllText(RecordPath(JobId), Json.Write(o) + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
@@ -47,7 +52,8 @@ public sealed record JupyterSession(string JobId, string Node, int Port, string 
             return new JupyterSession(o.String("job_id") ?? jobId, o.String("node") ?? "?", (int)(o.Long("port") ?? 0),
                 o.String("token") ?? "", o.String("url_path") ?? "/", o.String("app") ?? "?",
                 o.String("login_host") ?? "?", o.String("user") ?? Environment.UserName,
-                DateTime.TryParse(o.String("started"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : File.GetLastWriteTimeUtc(path));
+                DateTime.TryParse(o.String("started"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : File.GetLastWriteTimeUtc(path))
+            { Venv = o.String("venv") };
         }
         catch (JsonException)
         {

@@ -48,6 +48,12 @@ public class KjupyterServerTests
         Assert.Equal(Url(r) + "\n", u.Tool("kjupyter", "url", "browser").Stdout); // kslurm's words
         Assert.Equal(nodeUrl + "\n", u.Tool("kjupyter", "url", "server", job).Stdout);
         Assert.StartsWith("ssh -N -L ", u.Tool("kjupyter", "tunnel", job).Stdout);
+        // a command on the server's node, as a step of its job; argv verbatim
+        var step = u.Tool("kjupyter", "shell", "--", "sh", "-c", "echo \"$SLURM_JOB_ID $SLURMD_NODENAME $1\"", "sh", "a  b");
+        Expect.Ok(step);
+        Assert.Equal($"{job} {node} a  b\n", step.Stdout);
+        Assert.Equal(3, u.Tool("kjupyter", "shell", job, "--", "sh", "-c", "exit 3").Code);
+        Expect.Error(u.Tool("kjupyter", "shell", job, "--"), "kjupyter", 2, "missing COMMAND after --");
         Assert.Contains("kjupyter: starting", u.Tool("kjupyter", "log", job, "-n", "50").Stdout);
         // the token is in no process's argv
         Assert.DoesNotContain(Regex.Match(nodeUrl, @"token=(\w+)").Groups[1].Value, new Sandbox().Exec("ps", ["-eo", "args"]).Stdout);
@@ -197,6 +203,9 @@ public class KjupyterServerTests
         Assert.Contains("kpy: unpacking jv", log);
         Assert.Matches(@"kjupyter: starting /\S+/kpy/jv/bin/jupyter-server", log);
         Assert.Contains("\"started\"", Status(Regex.Match(r.Stdout, @"http://\S+:\d+/\?token=\w+").Value));
+        // the shell of a --venv session has the venv, from the job's scratch
+        var prefix = u.Tool("kjupyter", "shell", job, "--", "python", "-c", "import os, sys; print(sys.prefix == os.path.join(os.environ['SLURM_TMPDIR'], 'kpy', 'jv'))");
+        Assert.Equal("True\n", prefix.Stdout);
         Expect.Ok(u.Tool("kjupyter", "stop", job));
     }
 
