@@ -26,6 +26,12 @@ public class KjupyterServerTests
         return id;
     }
 
+    /// <summary>kjupyter ARGS as the test user, in its own process group (for a Ctrl-C to all of it).</summary>
+    static Process Foreground(ClusterUser u, params string[] args)
+        => Process.Start(new ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", "env", "-i", "PATH=/usr/bin:/bin", $"HOME={u.Home}",
+            Cluster.Tool("kjupyter"), .. args])
+        { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = u.Work })!;
+
     static string Queued(string job) => new Sandbox().Exec("squeue", ["-h", "-j", job]).Stdout.Trim();
 
     [Fact]
@@ -80,10 +86,7 @@ public class KjupyterServerTests
     public async Task Ctrl_c_in_the_foreground_cancels_the_job()
     {
         using var u = new ClusterUser();
-        var psi = new ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", "env", "-i", "PATH=/usr/bin:/bin", $"HOME={u.Home}",
-            Cluster.Tool("kjupyter"), "0:10", "1", "1G", "--notebook"])
-        { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = u.Work };
-        using var p = Process.Start(psi)!;
+        using var p = Foreground(u, "0:10", "1", "1G", "--notebook");
         var err = p.StandardError.ReadToEndAsync();
         string? line;
         var seen = "";
@@ -103,10 +106,7 @@ public class KjupyterServerTests
     public async Task A_queued_job_says_why_it_waits_and_Ctrl_c_cancels_it()
     {
         using var u = new ClusterUser();
-        var psi = new ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", "env", "-i", "PATH=/usr/bin:/bin", $"HOME={u.Home}",
-            Cluster.Tool("kjupyter"), "0:10", "--begin=now+10minutes"])
-        { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = u.Work };
-        using var p = Process.Start(psi)!;
+        using var p = Foreground(u, "0:10", "--begin=now+10minutes");
         var output = p.StandardOutput.ReadToEndAsync();
         string? line;
         var seen = "";
