@@ -86,6 +86,8 @@ static class StartCommand
         using var cancel = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+        // the terminal went away (ssh dropped): a foreground session ends with it, as srun's would
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; cancel.Cancel(); });
         DateTime? runningSince = null;
         var submitted = DateTime.UtcNow;
         string? queueNote = null; // what was said about the queue, said again only when it changes
@@ -169,7 +171,11 @@ static class StartCommand
     static int Stop(string jobId, string what)
     {
         SessionCommands.Cancel(jobId);
-        Output.Note("kjupyter", $"{what}: job {jobId} is cancelled");
+        try
+        {
+            Output.Note("kjupyter", $"{what}: job {jobId} is cancelled");
+        }
+        catch (IOException) { } // no terminal left to tell
         return 130;
     }
 

@@ -103,6 +103,22 @@ public class KjupyterServerTests
     }
 
     [Fact]
+    public async Task A_lost_terminal_ends_the_foreground_session()
+    {
+        using var u = new ClusterUser();
+        using var p = Foreground(u, "0:10", "1", "1G");
+        var err = p.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = await p.StandardOutput.ReadLineAsync()) is not null && !line.Contains("stop it:")) { }
+        Assert.NotNull(line);
+        var job = Regex.Match(line, @"kjupyter stop (\d+)").Groups[1].Value;
+        new Sandbox().Exec("kill", ["-s", "HUP", "--", $"-{p.Id}"]);
+        Assert.True(p.WaitForExit(30_000), "kjupyter did not end after SIGHUP");
+        Assert.Contains($"job {job} is cancelled", await err);
+        Assert.Equal("", Queued(job));
+    }
+
+    [Fact]
     public async Task A_queued_job_says_why_it_waits_and_Ctrl_c_cancels_it()
     {
         using var u = new ClusterUser();
