@@ -20,8 +20,4 @@ public static class ToolHelp
                 return false;
         }
     }
-
-    /// <summary>For commands whose issue is still open: say so plainly instead of pretending.</summary>
-    public static KslurmException NotYet(string tool, string what)
-        => new($"'{what}' is not available in {tool} {BuildInfo.Version} yet", $"run `{tool} --help` to see what this build can do");
 }
