@@ -39,7 +39,7 @@ static class SessionCommands
     {
         var a = Args.Parse(argv, $"usage: kjupyter {what} [JOBID]");
         a.NoMorePositionals(1, $"usage: kjupyter {what} [JOBID]");
-        var s = Session(a.Positionals.FirstOrDefault());
+        var s = Session(JobArgument(a));
         Console.Out.Write(pick(s) + "\n");
         return 0;
     }
@@ -57,7 +57,7 @@ static class SessionCommands
         var command = dash < 0 ? [] : argv[(dash + 1)..];
         var a = Args.Parse(mine, usage);
         a.NoMorePositionals(1, usage);
-        var s = Session(a.Positionals.FirstOrDefault());
+        var s = Session(JobArgument(a));
         if (dash >= 0 && command.Length == 0)
             throw new UsageException("missing COMMAND after --", usage);
         string[] run = command.Length > 0 ? command
@@ -77,7 +77,7 @@ static class SessionCommands
         var a = Args.Parse(argv, usage, options: ["-n|--lines"]);
         a.NoMorePositionals(1, usage);
         var lines = a.Value("--lines") is { } n ? int.TryParse(n, out var v) && v > 0 ? v : throw new UsageException($"invalid line count '{n}'", usage) : 20;
-        var id = a.Positionals.FirstOrDefault() ?? JupyterSession.Known().FirstOrDefault()
+        var id = JobArgument(a) ?? JupyterSession.Known().FirstOrDefault()
             ?? throw new KslurmException("no Jupyter sessions", "start one with: kjupyter [RESOURCES]");
         if (!File.Exists(JupyterSession.LogPath(id)))
             throw new KslurmException($"no log for job {id}", "see `kjupyter list`");
@@ -89,7 +89,7 @@ static class SessionCommands
     {
         var a = Args.Parse(argv, "usage: kjupyter stop [JOBID]");
         a.NoMorePositionals(1, "usage: kjupyter stop [JOBID]");
-        var id = a.Positionals.FirstOrDefault() ?? Session(null).JobId;
+        var id = JobArgument(a) ?? Session(null).JobId;
         if (State(id) == "ENDED" && JupyterSession.Read(id) is null)
             throw new KslurmException($"job {id} is not a running Jupyter session", "see `kjupyter list`");
         Cancel(id);
@@ -135,6 +135,15 @@ static class SessionCommands
         var s = r.Stdout.Trim();
         // squeue -j on a job Slurm has forgotten fails with "Invalid job id": that is an ending too
         return r.Ok ? s.Length > 0 ? s : "ENDED" : r.Stderr.Contains("Invalid job id", StringComparison.Ordinal) ? "ENDED" : "UNKNOWN";
+    }
+
+    /// <summary>The JOBID argument, if given: digits only (it also names files in the state folder).</summary>
+    static string? JobArgument(Args a)
+    {
+        var id = a.Positionals.FirstOrDefault();
+        if (id is not null && (id.Length == 0 || !id.All(char.IsAsciiDigit)))
+            throw new UsageException($"invalid job id '{id}'", "give the number `kjupyter list` shows");
+        return id;
     }
 
     /// <summary>The named session, or the newest live one.</summary>

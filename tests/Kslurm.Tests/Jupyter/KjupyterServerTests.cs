@@ -225,6 +225,17 @@ public class KjupyterServerTests
         Expect.Ok(u.Tool("kjupyter", "stop", job));
     }
 
+    [Theory]
+    [InlineData("url", "nope")]
+    [InlineData("log", "../../etc/x")]
+    [InlineData("stop", "12;34")]
+    [InlineData("shell", "1x")]
+    public void A_job_id_is_a_number(string command, string id)
+    {
+        using var s = new Sandbox(); // refused before Slurm is asked
+        Expect.Error(s.Tool("kjupyter", command, id), "kjupyter", 2, $"invalid job id '{id}'");
+    }
+
     [Fact]
     public void Test_mode_shows_the_job_without_the_token()
     {
