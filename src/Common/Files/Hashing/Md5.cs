@@ -8,7 +8,7 @@ namespace Kslurm;
 /// MD5 (RFC 1321). Not for security: Snakemake names its image files by the md5 of the container
 /// URI, and kapp makes the same names so Snakemake finds images kapp pulled.
 /// </summary>
-public sealed class Md5
+public sealed class Md5 : BlockHash
 {
     static readonly uint[] K = BuildK();
     static readonly int[] S =
@@ -21,10 +21,6 @@ public sealed class Md5
 
     readonly uint[] _h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
     readonly uint[] _m = new uint[16];
-    readonly byte[] _block = new byte[64];
-    int _fill;
-    long _length;
-    bool _done;
 
     // K[i] = floor(|sin(i + 1)| * 2^32), as the RFC defines it (exact in double precision).
     static uint[] BuildK()
@@ -35,41 +31,10 @@ public sealed class Md5
         return k;
     }
 
-    public void Append(ReadOnlySpan<byte> data)
-    {
-        if (_done)
-            throw new InvalidOperationException("hash already finished");
-        _length += data.Length;
-        if (_fill > 0)
-        {
-            var n = Math.Min(64 - _fill, data.Length);
-            data[..n].CopyTo(_block.AsSpan(_fill));
-            _fill += n;
-            data = data[n..];
-            if (_fill < 64)
-                return;
-            Compress(_block);
-            _fill = 0;
-        }
-        while (data.Length >= 64)
-        {
-            Compress(data[..64]);
-            data = data[64..];
-        }
-        data.CopyTo(_block);
-        _fill = data.Length;
-    }
+    protected override bool BigEndianLength => false;
 
-    public byte[] Finish()
+    protected override byte[] Digest()
     {
-        var bits = (ulong)_length * 8;
-        Span<byte> pad = stackalloc byte[72];
-        pad.Clear();
-        pad[0] = 0x80;
-        var padLen = (_fill < 56 ? 56 : 120) - _fill;
-        BinaryPrimitives.WriteUInt64LittleEndian(pad[padLen..], bits);
-        Append(pad[..(padLen + 8)]);
-        _done = true;
         var digest = new byte[16];
         for (var i = 0; i < 4; i++)
             BinaryPrimitives.WriteUInt32LittleEndian(digest.AsSpan(i * 4), _h[i]);
@@ -88,7 +53,7 @@ public sealed class Md5
     /// <summary>md5 hex of the UTF-8 bytes of a string (Snakemake's image file names).</summary>
     public static string HashHex(string text) => HashHex(Encoding.UTF8.GetBytes(text));
 
-    void Compress(ReadOnlySpan<byte> block)
+    protected override void Compress(ReadOnlySpan<byte> block)
     {
         var m = _m;
         for (var i = 0; i < 16; i++)

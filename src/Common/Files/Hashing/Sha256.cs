@@ -8,7 +8,7 @@ namespace Kslurm;
 /// would pull the platform crypto shim into every binary; we only need it to check registry
 /// digests, where a plain implementation is fast enough (the network is slower).
 /// </summary>
-public sealed class Sha256
+public sealed class Sha256 : BlockHash
 {
     static readonly uint[] K =
     [
@@ -23,47 +23,11 @@ public sealed class Sha256
     ];
 
     readonly uint[] _h = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-    readonly byte[] _block = new byte[64];
-    int _fill;
-    long _length;
-    bool _done;
 
-    public void Append(ReadOnlySpan<byte> data)
-    {
-        if (_done)
-            throw new InvalidOperationException("hash already finished");
-        _length += data.Length;
-        if (_fill > 0)
-        {
-            var n = Math.Min(64 - _fill, data.Length);
-            data[..n].CopyTo(_block.AsSpan(_fill));
-            _fill += n;
-            data = data[n..];
-            if (_fill < 64)
-                return;
-            Compress(_block);
-            _fill = 0;
-        }
-        while (data.Length >= 64)
-        {
-            Compress(data[..64]);
-            data = data[64..];
-        }
-        data.CopyTo(_block);
-        _fill = data.Length;
-    }
+    protected override bool BigEndianLength => true;
 
-    /// <summary>The 32-byte digest; the object cannot be fed afterwards.</summary>
-    public byte[] Finish()
+    protected override byte[] Digest()
     {
-        var bits = (ulong)_length * 8;
-        Span<byte> pad = stackalloc byte[72];
-        pad.Clear();
-        pad[0] = 0x80;
-        var padLen = (_fill < 56 ? 56 : 120) - _fill;
-        BinaryPrimitives.WriteUInt64BigEndian(pad[padLen..], bits);
-        Append(pad[..(padLen + 8)]);
-        _done = true;
         var digest = new byte[32];
         for (var i = 0; i < 8; i++)
             BinaryPrimitives.WriteUInt32BigEndian(digest.AsSpan(i * 4), _h[i]);
@@ -98,7 +62,7 @@ public sealed class Sha256
 
     // Message schedule in a stack buffer, eight rounds per loop step with the working variables
     // renamed instead of shifted, no bounds checks.
-    unsafe void Compress(ReadOnlySpan<byte> block)
+    protected override unsafe void Compress(ReadOnlySpan<byte> block)
     {
         uint* w = stackalloc uint[64];
         for (var i = 0; i < 16; i++)
