@@ -23,7 +23,7 @@ static class PurgeCommand
             using var lk = TryLock(store, Path.GetFileNameWithoutExtension(image));
             if (lk is null)
                 continue;
-            Console.WriteLine(dry ? $"would remove {image}" : $"removing {image}");
+            Console.WriteLine(Output.Safe(dry ? $"would remove {image}" : $"removing {image}"));
             if (!dry)
             {
                 foreach (var link in Directory.EnumerateFileSystemEntries(store.Snakemake))
