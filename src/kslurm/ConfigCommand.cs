@@ -5,7 +5,7 @@ static class ConfigCommand
 {
     const string Usage = "usage: kslurm config KEY [VALUE] | --list | --unset KEY | account -i   [--site]";
 
-    static readonly string[] Known = ["account", "account.cpu", "account.gpu", "pipdir"];
+    internal static readonly string[] Known = ["account", "account.cpu", "account.gpu", "pipdir"];
 
     public static int Run(string[] argv)
     {
