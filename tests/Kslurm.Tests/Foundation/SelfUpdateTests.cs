@@ -34,8 +34,8 @@ public sealed class SelfUpdateTests : IDisposable
     /// <summary>Only what the installer and a finished update leave in the bin folder.</summary>
     static void NoLeftovers(string bin)
     {
-        var names = Directory.GetFileSystemEntries(bin).Select(Path.GetFileName).Order().ToArray();
-        Assert.Equal([".kslurm-install", .. Repo.Tools.Order()], names.Where(n => n != ".kslurm-update.lock").ToArray());
+        var names = Directory.GetFileSystemEntries(bin).Select(p => Path.GetFileName(p)!).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal([".kslurm-install", .. Repo.Tools.Order(StringComparer.Ordinal)], names.Where(n => n != ".kslurm-update.lock").ToArray());
     }
 
     [Fact]
@@ -72,7 +72,8 @@ public sealed class SelfUpdateTests : IDisposable
         // the modulefile follows the version, pointing at the same prefix
         var modules = Path.Combine(prefix, "modulefiles", "kslurm");
         Assert.Equal([$"{B}.lua"], Directory.GetFiles(modules).Select(Path.GetFileName));
-        var lmod = _s.Exec("bash", ["-c", $"source /usr/share/lmod/lmod/init/bash && module use {prefix}/modulefiles && module load kslurm/{B} && command -v kslurm && kslurm config pipdir"]);
+        var lmod = _s.Exec("bash", ["-c", $"source /usr/share/lmod/lmod/init/bash && module use {prefix}/modulefiles && module load kslurm/{B} && command -v kslurm && kslurm config pipdir"],
+            extraEnv: new Dictionary<string, string?> { ["KSLURM_SITE_CONFIG"] = null });
         Expect.Ok(lmod);
         Assert.Equal($"{bin}/kslurm\n/project/lab/.kslurm\n", lmod.Stdout);
 
