@@ -143,7 +143,7 @@ public sealed class SelfUpdateTests : IDisposable
     {
         Expect.Ok(Install());
         var a = Releases.Installed(HomeBin);
-        using var dying = new ReleaseServer(Path.Combine(_s.Dir, "dying"), dying: true);
+        using var dying = new ReleaseServer(Path.Combine(_s.Dir, "dying"), "dying");
         Releases.Publish(_s, dying.Folder, B);
         var r = _s.Exec(Path.Combine(HomeBin, "kslurm"), ["self", "update"], extraEnv: new Dictionary<string, string?> { ["KSLURM_INSTALL_URL"] = dying.Url });
         Expect.Error(r, "kslurm", 1, "cannot download");
@@ -151,6 +151,74 @@ public sealed class SelfUpdateTests : IDisposable
         Assert.Equal(a, Releases.Installed(HomeBin));
         Expect.Ok(_s.Exec(Path.Combine(HomeBin, "kslurm"), ["--version"]));
         NoLeftovers(HomeBin);
+    }
+
+    [Fact]
+    public void An_update_killed_mid_download_leaves_the_old_set_and_the_next_one_cleans_up()
+    {
+        Expect.Ok(Install());
+        var a = Releases.Installed(HomeBin);
+        using var slow = new ReleaseServer(Path.Combine(_s.Dir, "slow"), "slow");
+        var b = Releases.Publish(_s, slow.Folder, B);
+        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(HomeBin, "kslurm"), ["self", "update"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment.Clear();
+        foreach (var (k, v) in _s.Env)
+            if (v is not null) psi.Environment[k] = v;
+        psi.Environment["KSLURM_INSTALL_URL"] = slow.Url;
+        using (var p = System.Diagnostics.Process.Start(psi)!)
+        {
+            // wait until part of the tarball is on disk, then SIGKILL: no cleanup can run
+            var partial = Path.Combine(HomeBin, $".kslurm-update-{p.Id}", Releases.Name(B) + ".tar.gz");
+            for (var i = 0; i < 300 && !(File.Exists(partial) && new FileInfo(partial).Length > 0); i++)
+                Thread.Sleep(50);
+            Assert.True(File.Exists(partial), "the download never started");
+            p.Kill();
+            p.WaitForExit();
+        }
+        Assert.Equal(a, Releases.Installed(HomeBin));
+        Expect.Ok(_s.Exec(Path.Combine(HomeBin, "krun"), ["--version"]));
+
+        var r = _s.Exec(Path.Combine(HomeBin, "kslurm"), ["self", "update"], extraEnv: new Dictionary<string, string?> { ["KSLURM_INSTALL_URL"] = slow.Url });
+        Expect.Ok(r);
+        Assert.Equal(b, Releases.Installed(HomeBin));
+        NoLeftovers(HomeBin);
+    }
+
+    [Fact]
+    public void A_release_whose_kslurm_does_not_start_here_is_not_installed()
+    {
+        Expect.Ok(Install());
+        var a = Releases.Installed(HomeBin);
+        Releases.Publish(_s, _server.Folder, B, root =>
+            File.WriteAllText(Path.Combine(root, "bin", "kslurm"), "#!/bin/sh\necho 'version GLIBC_2.99 not found' >&2\nexit 1\n"));
+        var r = Kslurm(HomeBin, "self", "update");
+        Expect.Error(r, "kslurm", 1, "the new kslurm does not run on this machine (version GLIBC_2.99 not found)");
+        Assert.Equal(a, Releases.Installed(HomeBin));
+        NoLeftovers(HomeBin);
+    }
+
+    [Fact]
+    public void A_rename_that_fails_midway_puts_the_old_binaries_back()
+    {
+        Expect.Ok(Install());
+        var a = Releases.Installed(HomeBin);
+        // kpy (4th of six) cannot be replaced: a folder with something in it sits in its place
+        var kpy = Path.Combine(HomeBin, "kpy");
+        File.Delete(kpy);
+        Directory.CreateDirectory(Path.Combine(kpy, "x"));
+        Releases.Publish(_s, _server.Folder, B);
+        var r = Kslurm(HomeBin, "self", "update");
+        Expect.Error(r, "kslurm", 1, "the old ones are back in place");
+        foreach (var t in new[] { "krun", "kbatch", "kjupyter", "kapp", "kslurm" })
+            Assert.Equal(a[t], Releases.Sha256Of(Path.Combine(HomeBin, t)));
+        Assert.True(Directory.Exists(Path.Combine(kpy, "x")));
+        Assert.Contains($"version={Repo.Version}\n", File.ReadAllText(Path.Combine(HomeBin, ".kslurm-install")));
+        Assert.Equal([".kslurm-install", ".kslurm-update.lock", .. Repo.Tools.Order(StringComparer.Ordinal)],
+            Directory.GetFileSystemEntries(HomeBin).Select(p => Path.GetFileName(p)!).Order(StringComparer.Ordinal));
     }
 
     [Fact]

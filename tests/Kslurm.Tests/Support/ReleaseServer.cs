@@ -6,12 +6,13 @@ namespace Kslurm.Tests;
 /// A release server on 127.0.0.1 serving a folder the way GitHub's releases/latest/download does
 /// (LATEST, kslurm-V-linux-x86_64.tar.gz and .sha256, install.sh), started with `make release`'s
 /// out/ in it. In <c>dying</c> mode it sends half of any tarball and then exits, as a server that
-/// crashes mid-download.
+/// crashes mid-download; in <c>slow</c> mode it sends tarballs in small pieces over several
+/// seconds, so a test can interrupt a download in progress.
 /// </summary>
 public sealed class ReleaseServer : IDisposable
 {
     const string Script = """
-        import functools, http.server, os, sys
+        import functools, http.server, os, sys, time
         folder, mode = sys.argv[1], sys.argv[2]
         class Handler(http.server.SimpleHTTPRequestHandler):
             def log_message(self, *args):
@@ -25,6 +26,17 @@ public sealed class ReleaseServer : IDisposable
                     self.wfile.write(data[: len(data) // 2])
                     self.wfile.flush()
                     os._exit(0)
+                if mode == "slow" and self.path.endswith(".tar.gz"):
+                    data = open(self.translate_path(self.path), "rb").read()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    step = len(data) // 100 + 1
+                    for i in range(0, len(data), step):
+                        self.wfile.write(data[i : i + step])
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                    return
                 return super().do_GET()
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=folder))
         print(server.server_address[1], flush=True)
@@ -33,13 +45,13 @@ public sealed class ReleaseServer : IDisposable
 
     readonly Process _server;
 
-    public ReleaseServer(string folder, bool dying = false)
+    public ReleaseServer(string folder, string mode = "normal")
     {
         Folder = folder;
         Directory.CreateDirectory(folder);
         var script = Path.Combine(folder, "..", $"server-{Guid.NewGuid():N}.py");
         File.WriteAllText(script, Script);
-        var psi = new ProcessStartInfo("python3", ["-u", script, folder, dying ? "dying" : "normal"])
+        var psi = new ProcessStartInfo("python3", ["-u", script, folder, mode])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -82,7 +94,8 @@ public static class Releases
     public static string Name(string version) => $"kslurm-{version}-linux-x86_64";
 
     /// <summary>Writes kslurm-V tarball, .sha256 and LATEST = V into the folder; returns the binaries' sha256 by tool.</summary>
-    public static Dictionary<string, string> Publish(Sandbox s, string folder, string version)
+    /// <param name="tamper">changes the unpacked release folder before it is packed (a broken release)</param>
+    public static Dictionary<string, string> Publish(Sandbox s, string folder, string version, Action<string>? tamper = null)
     {
         var work = Path.Combine(s.Dir, "assemble-" + version);
         Directory.CreateDirectory(work);
@@ -98,6 +111,7 @@ public static class Releases
         }
         var lua = Path.Combine(root, "share", "kslurm", "kslurm.lua");
         File.WriteAllText(lua, File.ReadAllText(lua).Replace($"\"{Repo.Version}\"", $"\"{version}\""));
+        tamper?.Invoke(root);
         var tarball = Path.Combine(folder, Name(version) + ".tar.gz");
         Expect.Ok(s.Exec("tar", ["--owner=0", "--group=0", "-czf", tarball, "-C", work, Name(version)]));
         File.WriteAllText(tarball + ".sha256", $"{Sha256Of(tarball)}  {Name(version)}.tar.gz\n");
