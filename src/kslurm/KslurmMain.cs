@@ -57,7 +57,8 @@ static class KslurmMain
           site file   {Paths.Pretty(Paths.SiteConfigFile)}
 
         Environment: NO_COLOR (no colours), KSLURM_DEBUG=1 (show internal details on errors),
-        KSLURM_SITE_CONFIG (site settings file), XDG_CONFIG_HOME.
+        KSLURM_SITE_CONFIG (site settings file), KSLURM_INSTALL_URL (release server for
+        `self update`), XDG_CONFIG_HOME.
 
         """;
 }
