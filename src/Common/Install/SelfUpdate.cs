@@ -231,7 +231,7 @@ public static class SelfUpdate
             throw new KslurmException($"cannot download {what}: {url} answered HTTP {r.Status}; nothing was changed",
                 r.Status == 404 ? "check the version (kslurm self update --check) and KSLURM_INSTALL_URL" : "try again later");
         var (why, hint) = Curl.Explain(r.Exit, Host(url));
-        throw new KslurmException($"cannot download {what} from {url}: {why}; nothing was changed", hint.Replace("registry", "release server"));
+        throw new KslurmException($"cannot download {what} from {url}: {why}; nothing was changed", hint.Replace("registry", "release server").Replace("pull on a login node", "update from a login node"));
     }
 
     static string Host(string url)
