@@ -8,20 +8,20 @@ namespace Kslurm.Tests.Kpy;
 public class KpyRobustnessTests
 {
     /// <summary>A kpy-shaped archive (record first) followed by whatever entries a test wants.</summary>
-    static void Craft(string path, Action<TarWriter> entries, string baseInterpreter = "/usr/bin/python3")
+    internal static void Craft(string path, Action<TarWriter> entries, string baseInterpreter = "/usr/bin/python3", byte[]? record = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var file = File.Create(path);
         using var z = new ZstdCompressStream(file);
         using var tar = new TarWriter(z, TarEntryFormat.Pax);
         var meta = new VenvMeta { Name = "evil", PythonVersion = "3.11.2", BaseInterpreter = baseInterpreter, OriginalPaths = ["/old/evil"] };
-        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, ".kpy.json") { DataStream = new MemoryStream(meta.ToBytes()) });
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, ".kpy.json") { DataStream = new MemoryStream(record ?? meta.ToBytes()) });
         tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "pyvenv.cfg") { DataStream = new MemoryStream("home = /usr/bin\n"u8.ToArray()) });
         entries(tar);
     }
 
-    static PaxTarEntry File_(string name, string text = "x") => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) };
-    static PaxTarEntry Link(TarEntryType type, string name, string target) => new(type, name) { LinkName = target };
+    internal static PaxTarEntry File_(string name, string text = "x") => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) };
+    internal static PaxTarEntry Link(TarEntryType type, string name, string target) => new(type, name) { LinkName = target };
 
     public static TheoryData<string, string> Hostile => new()
     {
