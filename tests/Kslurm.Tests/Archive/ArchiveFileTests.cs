@@ -71,10 +71,10 @@ public class ArchiveFileTests
         byte[] full = File.ReadAllBytes(archive);
         Assert.True(full.Length > 12_000_000);
 
-        // Only the start of the file is read...
+        // Only the first frame is read (to its checksum: 4 MiB of incompressible data here)...
         var counting = new CountingStream(new MemoryStream(full));
         Assert.Equal(Meta.Content.ToArray(), ArchiveFile.ReadLeading(counting, ".kpy.json", "a.tar.zst"));
-        Assert.InRange(counting.BytesRead, 1, 1 << 20);
+        Assert.InRange(counting.BytesRead, 1, ZstdCompressStream.DefaultChunkSize + (1 << 20));
 
         // ...so a file whose tail is gone still gives its metadata, while extracting it fails.
         File.WriteAllBytes(dir.Sub("cut.tar.zst"), full[..(full.Length / 3)]);
@@ -92,7 +92,7 @@ public class ArchiveFileTests
         BuildSampleTree(src);
         Sh($"{Tar} -czf {Q(archive)} -C {Q(src)} .");
         ExtractArchive(archive, dir.Sub("out"), AnyLinks);
-        AssertSameTree(Snapshot(src), Snapshot(dir.Sub("out")));
+        AssertSameTree(AsExtracted(Snapshot(src)), Snapshot(dir.Sub("out")));
 
         // A leading entry works for gzip too (here: the "./" root entry is first, so null).
         Assert.Null(ArchiveFile.ReadLeading(archive, ".kpy.json"));

@@ -93,7 +93,9 @@ public class KpyOldArchiveTests
         using var k = new KpySandbox();
         var oldDir = k.CreateDemo("first", save: false);
         var newDir = Path.Combine(k.LiveRoot, "second");
+        // PS1 is set in the script: bash drops an inherited one when not interactive.
         var r = k.Bash("""
+            PS1='$ '
             kpy activate first 2>/dev/null || exit 9
             kpy save second || exit 10
             echo "after-save=$VIRTUAL_ENV ps1=$PS1"
@@ -102,7 +104,7 @@ public class KpyOldArchiveTests
             kpy activate second 2>/dev/null || exit 11
             echo "activated=$VIRTUAL_ENV ps1=$PS1 prompt=$(kpy _prompt)"
             kslurm-demo
-            """, new Dictionary<string, string?> { ["PS1"] = "$ " });
+            """);
         Expect.Ok(r);
         Assert.Contains($"after-save={newDir} ps1=(second) $ ", r.Stdout);
         Assert.Contains($"activated={newDir} ps1=(second) $  prompt=second", r.Stdout);
@@ -118,7 +120,7 @@ public class KpyOldArchiveTests
 
         // The archive loads under its name, prompt and paths right.
         Directory.Delete(newDir, recursive: true);
-        var again = k.Bash("kpy load second 2>/dev/null || exit 9; kslurm-demo; echo \"ps1=$PS1\"", new Dictionary<string, string?> { ["PS1"] = "$ " });
+        var again = k.Bash("PS1='$ '; kpy load second 2>/dev/null || exit 9; kslurm-demo; echo \"ps1=$PS1\"");
         Expect.Ok(again);
         Assert.Contains($"prefix={newDir}\n", again.Stdout);
         Assert.Contains("ps1=(second) $ ", again.Stdout);

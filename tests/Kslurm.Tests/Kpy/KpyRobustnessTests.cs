@@ -29,7 +29,6 @@ public class KpyRobustnessTests
         { "absolute", "/tmp/kslurm-escaped-abs" },
         { "nested-dotdot", "lib/../../escaped" },
         { "symlink-then-write", "link/escaped" },
-        { "symlink-outside", "outside-link" },
         { "hardlink-outside", "hard" },
         { "device", "dev" },
         { "fifo", "fifo" },
@@ -51,9 +50,6 @@ public class KpyRobustnessTests
                 case "symlink-then-write":
                     tar.WriteEntry(Link(TarEntryType.SymbolicLink, "link", outside));
                     tar.WriteEntry(File_("link/escaped"));
-                    break;
-                case "symlink-outside":
-                    tar.WriteEntry(Link(TarEntryType.SymbolicLink, entry, "/etc/passwd"));
                     break;
                 case "hardlink-outside":
                     tar.WriteEntry(Link(TarEntryType.HardLink, entry, "/etc/passwd"));
