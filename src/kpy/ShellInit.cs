@@ -46,14 +46,14 @@ static class ShellInit
 
         kpy() {
           case "${1-}" in
-            load|activate|create)
+            load|activate|create|save)
+              # These print a folder to activate (save: when it renamed the active venv).
               local __kpy_dir
               __kpy_dir="$(KSLURM_KPY_SHELL=1 "$__kpy_bin" "$@")" || return $?
-              [ -n "$__kpy_dir" ] || return 0
-              if [ -n "${VIRTUAL_ENV-}" ] && command -v deactivate >/dev/null 2>&1; then deactivate; fi
-              . "$__kpy_dir/bin/activate" && __kpy_prompt ;;
-            save)
-              "$__kpy_bin" "$@" || return $?
+              if [ -n "$__kpy_dir" ]; then
+                if [ -n "${VIRTUAL_ENV-}" ] && command -v deactivate >/dev/null 2>&1; then deactivate; fi
+                . "$__kpy_dir/bin/activate" || return $?
+              fi
               __kpy_prompt ;;
             *)
               "$__kpy_bin" "$@" ;;
