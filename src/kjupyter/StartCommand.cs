@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Kslurm.Tools;
 
 /// <summary>
-/// `kjupyter [RESOURCES] [--venv NAME] [--lab|--notebook]`: submit a batch job running
+/// `kjupyter [RESOURCES] [--venv NAME] [--lab|--notebook|--server]`: submit a batch job running
 /// `kjupyter _serve` (the job id is known at once), wait until the server answers, print how to
 /// reach it, then stay until Ctrl-C or the job ends. The token travels in the environment of
 /// sbatch (exported to the job), never on a command line.
@@ -12,7 +12,7 @@ static class StartCommand
 {
     public static int Run(string[] argv)
     {
-        if (JobTool.Start("kjupyter", argv, () => KjupyterMain.Help, switches: ["--lab", "--notebook", "-d", "--detach", "--debug"]) is not { } job)
+        if (JobTool.Start("kjupyter", argv, () => KjupyterMain.Help, switches: ["--lab", "--notebook", "--server", "-d", "--detach", "--debug"]) is not { } job)
             return 0;
         var (req, settings, templates) = job;
         if (req.Command.Count > 0)
@@ -20,13 +20,13 @@ static class StartCommand
                 "give resources and options only, e.g. kjupyter 4 2:00 16G --venv myenv");
         // How long a started job may take to answer (a venv to unpack, a slow filesystem).
         var timeout = int.TryParse(Environment.GetEnvironmentVariable("KSLURM_JUPYTER_TIMEOUT"), out var t) && t > 0 ? t : 300;
-        if (req.Switches.Contains("--lab") && req.Switches.Contains("--notebook"))
-            throw new UsageException("--lab and --notebook exclude each other");
+        if (req.Switches.Where(s => s is "--lab" or "--notebook" or "--server").Distinct().Count() > 1)
+            throw new UsageException("--lab, --notebook and --server exclude each other");
         var spec = JobSpec.Resolve(req, settings, templates);
         Directory.CreateDirectory(JupyterSession.Dir);
 
         var self = Path.Combine(Paths.BinDir, "kjupyter");
-        List<string> serve = [self, "_serve", .. req.Switches.Where(s => s is "--lab" or "--notebook")];
+        List<string> serve = [self, "_serve", .. req.Switches.Where(s => s is "--lab" or "--notebook" or "--server").Distinct()];
         if (req.Venv is not null)
             serve = JobCommand.InVenv("kjupyter", req.Venv, settings, serve);
         var script = BatchScript.ForCommand("kjupyter", serve);
@@ -51,7 +51,8 @@ static class StartCommand
             r = ChildProcess.Capture([.. sbatch, file], env: new Dictionary<string, string?>
             {
                 ["KSLURM_JUPYTER_TOKEN"] = JupyterSession.NewToken(),
-                ["KSLURM_JUPYTER_LOGIN"] = LoginHost(),
+                ["KSLURM_JUPYTER_LOGIN"] = LoginHost(settings),
+                ["KSLURM_JUPYTER_LOGIN_USER"] = LoginUser(settings),
             });
         }
         finally
@@ -67,8 +68,15 @@ static class StartCommand
             req.Switches.Contains("--debug") ? new LogEcho(JupyterSession.LogPath(jobId)) : null);
     }
 
-    static string LoginHost()
+    /// <summary>
+    /// The name users reach the login node by, for the ssh line: a login node's own name (login1)
+    /// is often not it (cluster.example.org). The setting (site file, user file over it) first,
+    /// then KSLURM_LOGIN_HOST, then hostname -f.
+    /// </summary>
+    static string LoginHost(Settings settings)
     {
+        if (settings.Get("jupyter.login_host") is { Length: > 0 } configured)
+            return configured;
         if (Environment.GetEnvironmentVariable("KSLURM_LOGIN_HOST") is { Length: > 0 } h)
             return h;
         try
@@ -80,6 +88,12 @@ static class StartCommand
         catch (KslurmException) { }
         return Environment.MachineName;
     }
+
+    /// <summary>The user name for the ssh line, in the same order (e.g. a site reached through a gateway with its own accounts).</summary>
+    static string LoginUser(Settings settings)
+        => settings.Get("jupyter.login_user") is { Length: > 0 } configured ? configured
+         : Environment.GetEnvironmentVariable("KSLURM_LOGIN_USER") is { Length: > 0 } u ? u
+         : Environment.UserName;
 
     static int Follow(string jobId, int timeoutSeconds, bool detach, LogEcho? echo)
     {
@@ -188,7 +202,7 @@ static class StartCommand
     }
 
     internal static string Describe(JupyterSession s) => $"""
-        Jupyter ({s.App}) is running in job {s.JobId} on {s.Node}, port {s.Port}.
+        {JupyterFrontend.NameOf(s.App)} is running in job {s.JobId} on {s.Node}, port {s.Port}.
           on your computer:  {s.Tunnel}
                              then open {s.LocalUrl}
           on the cluster:    {s.NodeUrl}
