@@ -111,7 +111,7 @@ public class KjupyterBrowserTests
         File.Copy(Path.Combine(Repo.Root, "tests", "Kslurm.Tests", "Jupyter", "browser_notebook.py"), script);
         File.SetUnixFileMode(script, (UnixFileMode)0b110_100_100);
         var png = Path.Combine(laptop.Home, shot + ".png");
-        var b = laptop.Run("/usr/bin/python3", [script, url, kernel, Cell, png], 300_000);
+        var b = laptop.Run("/usr/bin/python3", [script, url, kernel, Cell, png], 200_000);
         if (File.Exists(png))
         {
             Directory.CreateDirectory(Screenshots);

@@ -262,5 +262,7 @@ public class KjupyterServerTests
         Assert.StartsWith("sbatch --parsable --time=01:00:00 --cpus-per-task=2 --mem=4000 --job-name=jupyter --output=", r.Stdout);
         Assert.Contains("kjupyter _serve", r.Stdout);
         Expect.Error(u.Tool("kjupyter", "python"), "kjupyter", 2, "kjupyter runs Jupyter, not a command");
+        Assert.Contains("kjupyter _serve --server", u.Tool("kjupyter", "-t", "1:00", "--server").Stdout);
+        Expect.Error(u.Tool("kjupyter", "1:00", "--lab", "--server"), "kjupyter", 2, "--lab, --notebook and --server exclude each other");
     }
 }

@@ -15,6 +15,7 @@ import time
 from urllib.parse import urlparse
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.action_chains import ActionChains
@@ -23,7 +24,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 url, kernel, code, shot = sys.argv[1:5]
-signal.alarm(240)  # the test's budget: never hang CI
+signal.alarm(180)  # the test's budget: never hang CI
 
 
 def wait_for_port(host, port, seconds):
@@ -42,13 +43,25 @@ def wait_for_port(host, port, seconds):
 u = urlparse(url)
 wait_for_port(u.hostname, u.port, 60)
 
-options = webdriver.ChromeOptions()
-options.binary_location = "/usr/bin/chromium"
-options.add_argument("--headless=new")
-options.add_argument("--window-size=1280,800")
-options.add_argument("--user-data-dir=" + shot + ".profile")
-options.add_argument("--no-first-run")
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def chromium(sandbox):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--window-size=1280,800", "--no-first-run", "--user-data-dir=" + shot + ".profile"):
+        options.add_argument(arg)
+    if not sandbox:
+        options.add_argument("--no-sandbox")
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+# Chromium's sandbox needs user namespaces, which some CI containers forbid: then (still as the
+# unprivileged test user) without it, and say so
+try:
+    driver = chromium(sandbox=True)
+except WebDriverException as e:
+    print("browser_notebook: note: Chromium's sandbox is not available here; running without it: " + e.msg.splitlines()[0], file=sys.stderr)
+    driver = chromium(sandbox=False)
 result = {}
 try:
     driver.set_page_load_timeout(60)

@@ -23,16 +23,30 @@ public sealed class Laptop : IDisposable
     readonly Sandbox _root = new();
     readonly List<Process> _started = [];
     readonly StringBuilder _sshdLog = new();
-    readonly Process _netns;
+    readonly Process _netns = null!;
 
     public Laptop(ClusterUser user)
     {
         _user = user;
-        var dir = Path.Combine("/tmp", $"kslurm-test-sshd-{Guid.NewGuid():N}");
+        ServerDir = Path.Combine("/tmp", $"kslurm-test-sshd-{Guid.NewGuid():N}");
+        Home = Path.Combine(user.Home, "laptop");
+        try
+        {
+            _netns = Start();
+        }
+        catch
+        {
+            Dispose(); // no sshd left behind by a half-made laptop
+            throw;
+        }
+    }
+
+    Process Start()
+    {
+        var user = _user;
+        var dir = ServerDir;
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
-        ServerDir = dir;
-        Home = Path.Combine(user.Home, "laptop");
         var ssh = Path.Combine(Home, ".ssh");
         Directory.CreateDirectory(ssh);
 
@@ -88,10 +102,11 @@ public sealed class Laptop : IDisposable
         Must(_root.Exec("chmod", ["-R", "go-rwx", ssh]));
 
         // the computer's own network: loopback only
-        _netns = Process.Start(new ProcessStartInfo("unshare", ["--net", "sleep", "3600"]) { UseShellExecute = false })!;
-        _started.Add(_netns);
-        WaitFor(() => File.ReadAllText($"/proc/{_netns.Id}/comm").Trim() == "sleep", () => _netns.HasExited, "the laptop's network namespace");
-        Must(_root.Exec("nsenter", [$"--net=/proc/{_netns.Id}/ns/net", "ip", "link", "set", "lo", "up"]));
+        var netns = Process.Start(new ProcessStartInfo("unshare", ["--net", "sleep", "3600"]) { UseShellExecute = false })!;
+        _started.Add(netns);
+        WaitFor(() => !netns.HasExited && File.ReadAllText($"/proc/{netns.Id}/comm").Trim() == "sleep", () => netns.HasExited, "the laptop's network namespace");
+        Must(_root.Exec("nsenter", [$"--net=/proc/{netns.Id}/ns/net", "ip", "link", "set", "lo", "up"]));
+        return netns;
     }
 
     /// <summary>The laptop user's home (its own ~/.ssh, browser profile, screenshots).</summary>
@@ -99,7 +114,7 @@ public sealed class Laptop : IDisposable
 
     public string ServerDir { get; }
 
-    public int Port { get; }
+    public int Port { get; private set; }
 
     public string SshConfig => Path.Combine(Home, ".ssh", "config");
 
