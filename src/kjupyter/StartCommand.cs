@@ -23,6 +23,7 @@ static class StartCommand
         if (req.Switches.Where(s => s is "--lab" or "--notebook" or "--server").Distinct().Count() > 1)
             throw new UsageException("--lab, --notebook and --server exclude each other");
         var spec = JobSpec.Resolve(req, settings, templates);
+        var (loginHost, loginUser) = (LoginHost(settings), LoginUser(settings));
         Directory.CreateDirectory(JupyterSession.Dir);
 
         var self = Path.Combine(Paths.BinDir, "kjupyter");
@@ -51,8 +52,8 @@ static class StartCommand
             r = ChildProcess.Capture([.. sbatch, file], env: new Dictionary<string, string?>
             {
                 ["KSLURM_JUPYTER_TOKEN"] = JupyterSession.NewToken(),
-                ["KSLURM_JUPYTER_LOGIN"] = LoginHost(settings),
-                ["KSLURM_JUPYTER_LOGIN_USER"] = LoginUser(settings),
+                ["KSLURM_JUPYTER_LOGIN"] = loginHost,
+                ["KSLURM_JUPYTER_LOGIN_USER"] = loginUser,
             });
         }
         finally
@@ -76,9 +77,9 @@ static class StartCommand
     static string LoginHost(Settings settings)
     {
         if (settings.Get("jupyter.login_host") is { Length: > 0 } configured)
-            return configured;
+            return SshName(configured, $"jupyter.login_host in {Paths.Pretty(settings.Origin("jupyter.login_host")!)}");
         if (Environment.GetEnvironmentVariable("KSLURM_LOGIN_HOST") is { Length: > 0 } h)
-            return h;
+            return SshName(h, "KSLURM_LOGIN_HOST");
         try
         {
             var r = ChildProcess.Capture(["hostname", "-f"]);
@@ -91,9 +92,16 @@ static class StartCommand
 
     /// <summary>The user name for the ssh line, in the same order (e.g. a site reached through a gateway with its own accounts).</summary>
     static string LoginUser(Settings settings)
-        => settings.Get("jupyter.login_user") is { Length: > 0 } configured ? configured
-         : Environment.GetEnvironmentVariable("KSLURM_LOGIN_USER") is { Length: > 0 } u ? u
+        => settings.Get("jupyter.login_user") is { Length: > 0 } configured
+            ? SshName(configured, $"jupyter.login_user in {Paths.Pretty(settings.Origin("jupyter.login_user")!)}")
+         : Environment.GetEnvironmentVariable("KSLURM_LOGIN_USER") is { Length: > 0 } u ? SshName(u, "KSLURM_LOGIN_USER")
          : Environment.UserName;
+
+    /// <summary>A name for the printed ssh line, which people paste into a shell: nothing it would split or expand.</summary>
+    static string SshName(string value, string from)
+        => value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_') ? value
+         : throw new KslurmException($"{from}: '{value}' is not a host or user name",
+             "use only letters, digits, '.', '-' and '_': people paste this line into a shell");
 
     static int Follow(string jobId, int timeoutSeconds, bool detach, LogEcho? echo)
     {

@@ -254,6 +254,19 @@ public class KjupyterServerTests
     }
 
     [Fact]
+    public void A_login_host_a_shell_would_split_is_refused_before_anything_is_submitted()
+    {
+        using var s = new Sandbox(); // no Slurm needed: refused first
+        Directory.CreateDirectory(Path.GetDirectoryName(s.SiteConfig)!);
+        File.WriteAllText(s.SiteConfig, "[jupyter]\nlogin_host = \"login1; rm -rf ~\"\n");
+        Expect.Error(s.Tool("kjupyter", "0:10"), "kjupyter", 1, "jupyter.login_host in ");
+        Assert.Contains("'login1; rm -rf ~' is not a host or user name", s.Tool("kjupyter", "0:10").Stderr);
+        File.Delete(s.SiteConfig);
+        var r = s.Exec(Repo.Tool("kjupyter"), ["0:10"], extraEnv: new Dictionary<string, string?> { ["KSLURM_LOGIN_USER"] = "me $(id)" });
+        Expect.Error(r, "kjupyter", 1, "KSLURM_LOGIN_USER: 'me $(id)' is not a host or user name");
+    }
+
+    [Fact]
     public void Test_mode_shows_the_job_without_the_token()
     {
         using var u = new ClusterUser();
