@@ -77,7 +77,7 @@ static class StartCommand
     static string LoginHost(Settings settings)
     {
         if (settings.Get("jupyter.login_host") is { Length: > 0 } configured)
-            return SshName(configured, $"jupyter.login_host in {Paths.Pretty(settings.Origin("jupyter.login_host")!)}");
+            return SshName(configured, "setting jupyter.login_host");
         if (Environment.GetEnvironmentVariable("KSLURM_LOGIN_HOST") is { Length: > 0 } h)
             return SshName(h, "KSLURM_LOGIN_HOST");
         try
@@ -93,7 +93,7 @@ static class StartCommand
     /// <summary>The user name for the ssh line, in the same order (e.g. a site reached through a gateway with its own accounts).</summary>
     static string LoginUser(Settings settings)
         => settings.Get("jupyter.login_user") is { Length: > 0 } configured
-            ? SshName(configured, $"jupyter.login_user in {Paths.Pretty(settings.Origin("jupyter.login_user")!)}")
+            ? SshName(configured, "setting jupyter.login_user")
          : Environment.GetEnvironmentVariable("KSLURM_LOGIN_USER") is { Length: > 0 } u ? SshName(u, "KSLURM_LOGIN_USER")
          : Environment.UserName;
 

@@ -70,6 +70,8 @@ public class KjupyterServerTests
         Expect.Ok(step);
         Assert.Equal($"{job} {node} a  b\n", step.Stdout);
         Assert.Equal(3, u.Tool("kjupyter", "shell", job, "--", "sh", "-c", "exit 3").Code);
+        Jobs.CommandWordsTests.DashProgram(u); // after --, a word starting with a dash is the command, not srun's option
+        Assert.Equal("x\0y y", u.Tool("kjupyter", "shell", job, "--", "--qos=x", "x", "y y").Stdout);
         Expect.Error(u.Tool("kjupyter", "shell", job, "--"), "kjupyter", 2, "missing COMMAND after --");
         Assert.Contains($"kjupyter: starting Jupyter Notebook 6 (classic): {fake}/jupyter-notebook on {node}:", u.Tool("kjupyter", "log", job, "-n", "50").Stdout);
         // the token is in no process's argv
@@ -259,7 +261,7 @@ public class KjupyterServerTests
         using var s = new Sandbox(); // no Slurm needed: refused first
         Directory.CreateDirectory(Path.GetDirectoryName(s.SiteConfig)!);
         File.WriteAllText(s.SiteConfig, "[jupyter]\nlogin_host = \"login1; rm -rf ~\"\n");
-        Expect.Error(s.Tool("kjupyter", "0:10"), "kjupyter", 1, "jupyter.login_host in ");
+        Expect.Error(s.Tool("kjupyter", "0:10"), "kjupyter", 1, "setting jupyter.login_host: ");
         Assert.Contains("'login1; rm -rf ~' is not a host or user name", s.Tool("kjupyter", "0:10").Stderr);
         File.Delete(s.SiteConfig);
         var r = s.Exec(Repo.Tool("kjupyter"), ["0:10"], extraEnv: new Dictionary<string, string?> { ["KSLURM_LOGIN_USER"] = "me $(id)" });
