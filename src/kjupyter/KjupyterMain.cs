@@ -25,17 +25,19 @@ static class KjupyterMain
     internal static string Help => $"""
         kjupyter {BuildInfo.Version}: a Jupyter server in a Slurm job, and kernels inside your environments
 
-        usage: kjupyter [RESOURCES...] [--venv NAME] [--lab|--notebook] [-d|--detach] [--debug]
+        usage: kjupyter [RESOURCES...] [--venv NAME] [--lab|--notebook|--server] [-d|--detach] [--debug]
                kjupyter list | url [browser|server] [JOBID] | tunnel [JOBID] | log [JOBID] [-n N] | stop [JOBID]
                kjupyter shell [JOBID] [-- COMMAND...]     a shell or command on the server's node, in its job
                kjupyter kernel install|list|rm ...
 
-        Starts JupyterLab (or Jupyter Server / Notebook) in a job, on a free port of the node, with a
-        token it makes; prints the ssh tunnel line and the URL once the server answers. Ctrl-C (or
-        `kjupyter stop`) ends the job. --detach returns once the URL is printed; the session stays
-        and `kjupyter list/url/tunnel/log/stop` find it from the login node. A started job has
-        KSLURM_JUPYTER_TIMEOUT seconds (default 300) to answer before it is cancelled. --debug shows
-        the job's log (Jupyter's own output) as it comes.
+        Starts Jupyter in a job, on a free port of the node, with a token it makes: JupyterLab, else
+        Notebook 7, else the classic Notebook 6, else nbclassic (--lab / --notebook pick one; --server
+        a bare Jupyter Server, which has no web interface). Prints the ssh tunnel line (its host:
+        setting jupyter.login_host, else KSLURM_LOGIN_HOST, else hostname -f) and the URL once the
+        server answers. Ctrl-C (or `kjupyter stop`) ends the job. --detach returns once the URL is
+        printed; the session stays and `kjupyter list/url/tunnel/log/stop` find it from the login
+        node. A started job has KSLURM_JUPYTER_TIMEOUT seconds (default 300) to answer before it is
+        cancelled. --debug shows the job's log (Jupyter's own output) as it comes.
 
         {GrammarHelp.Resources}
         """;

@@ -1,7 +1,7 @@
 namespace Kslurm.Tools;
 
 /// <summary>
-/// `kjupyter _serve [--lab|--notebook]`, inside the job: choose Jupyter, a free port on this node,
+/// `kjupyter _serve [--lab|--notebook|--server]`, inside the job: choose Jupyter, a free port on this node,
 /// start it with the token from the environment, and once it answers write the session record;
 /// remove it when Jupyter ends (scancel's SIGTERM is passed on to Jupyter).
 /// </summary>
@@ -13,15 +13,17 @@ static class ServeCommand
         var jobId = Node.Current.JobId;
         if (string.IsNullOrEmpty(token) || jobId is null)
             throw new KslurmException("kjupyter _serve runs inside a job started by kjupyter", "start a server with: kjupyter [RESOURCES]");
-        var (app, program, urlPath) = Choose(argv);
+        // With --venv, Jupyter must come from the venv: a system Jupyter would run kernels outside it.
+        var venvBin = Environment.GetEnvironmentVariable("VIRTUAL_ENV") is { Length: > 0 } v ? Path.Combine(v, "bin") : null;
+        var frontend = JupyterFrontend.Choose(argv.FirstOrDefault(a => a is "--lab" or "--notebook" or "--server"), venvBin,
+            Environment.GetEnvironmentVariable("VIRTUAL_ENV_PROMPT"));
         var node = Environment.MachineName;
         var port = FreePort();
-        Console.Error.WriteLine($"kjupyter: starting {program} on {node}:{port}");
+        Console.Error.WriteLine($"kjupyter: starting {frontend.Name}: {frontend.Path} on {node}:{port}");
         // Reached by the node's name (from the cluster, or through the tunnel): not a "local" host
         // to Jupyter, so remote access must be allowed; the token is what protects it.
-        var appClass = app == "notebook" ? "NotebookApp" : "ServerApp";
-        using var child = ChildProcess.Start([program, "--no-browser", $"--ip={node}", $"--port={port}", "--port-retries=0",
-                $"--{appClass}.allow_remote_access=True"],
+        using var child = ChildProcess.Start([frontend.Path, "--no-browser", $"--ip={node}", $"--port={port}", "--port-retries=0",
+                $"--{frontend.AppClass}.allow_remote_access=True"],
             new Dictionary<string, string?> { ["JUPYTER_TOKEN"] = token, ["KSLURM_JUPYTER_TOKEN"] = null });
         var recorded = false;
         try
@@ -30,8 +32,9 @@ static class ServeCommand
             {
                 if (!recorded && Answers(node, port, token))
                 {
-                    new JupyterSession(jobId, node, port, token, urlPath, app,
-                        Environment.GetEnvironmentVariable("KSLURM_JUPYTER_LOGIN") ?? node, Environment.UserName, DateTime.UtcNow)
+                    new JupyterSession(jobId, node, port, token, frontend.UrlPath, frontend.App,
+                        Environment.GetEnvironmentVariable("KSLURM_JUPYTER_LOGIN") ?? node,
+                        Environment.GetEnvironmentVariable("KSLURM_JUPYTER_LOGIN_USER") ?? Environment.UserName, DateTime.UtcNow)
                     {
                         // under `kpy exec NAME` (kjupyter --venv): the shell command activates it too
                         Venv = Environment.GetEnvironmentVariable("VIRTUAL_ENV") is { Length: > 0 } ? Environment.GetEnvironmentVariable("VIRTUAL_ENV_PROMPT") : null,
@@ -47,23 +50,6 @@ static class ServeCommand
         {
             JupyterSession.Forget(jobId);
         }
-    }
-
-    /// <summary>JupyterLab when installed, else Jupyter Server, else the classic Notebook.</summary>
-    static (string App, string Program, string UrlPath) Choose(string[] argv)
-    {
-        (string, string, string)[] all = [("lab", "jupyter-lab", "/lab"), ("server", "jupyter-server", "/"), ("notebook", "jupyter-notebook", "/tree")];
-        var wanted = argv.Contains("--lab") ? all[..1] : argv.Contains("--notebook") ? all[2..] : all;
-        // With --venv, Jupyter must come from the venv: a system Jupyter would run kernels outside it.
-        var venvBin = Environment.GetEnvironmentVariable("VIRTUAL_ENV") is { Length: > 0 } v ? Path.Combine(v, "bin") : null;
-        foreach (var (app, exe, path) in wanted)
-            if (ChildProcess.Which(exe, venvBin) is { } found)
-                return (app, found, path);
-        var venv = Environment.GetEnvironmentVariable("VIRTUAL_ENV_PROMPT");
-        throw new KslurmException($"no Jupyter in this environment (looked for {string.Join(", ", wanted.Select(w => w.Item2))})",
-            venv is { Length: > 0 }
-                ? $"install it into the venv (compute nodes have no internet): kpy load {venv}; pip install jupyterlab; kpy save -f {venv}"
-                : "load a module that provides it, or use --venv NAME with a venv that has jupyterlab");
     }
 
     /// <summary>A port nobody listens on: the kernel picks one for a socket bound to port 0 (Python does the asking).</summary>

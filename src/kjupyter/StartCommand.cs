@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Kslurm.Tools;
 
 /// <summary>
-/// `kjupyter [RESOURCES] [--venv NAME] [--lab|--notebook]`: submit a batch job running
+/// `kjupyter [RESOURCES] [--venv NAME] [--lab|--notebook|--server]`: submit a batch job running
 /// `kjupyter _serve` (the job id is known at once), wait until the server answers, print how to
 /// reach it, then stay until Ctrl-C or the job ends. The token travels in the environment of
 /// sbatch (exported to the job), never on a command line.
@@ -12,7 +12,7 @@ static class StartCommand
 {
     public static int Run(string[] argv)
     {
-        if (JobTool.Start("kjupyter", argv, () => KjupyterMain.Help, switches: ["--lab", "--notebook", "-d", "--detach", "--debug"]) is not { } job)
+        if (JobTool.Start("kjupyter", argv, () => KjupyterMain.Help, switches: ["--lab", "--notebook", "--server", "-d", "--detach", "--debug"]) is not { } job)
             return 0;
         var (req, settings, templates) = job;
         if (req.Command.Count > 0)
@@ -20,13 +20,14 @@ static class StartCommand
                 "give resources and options only, e.g. kjupyter 4 2:00 16G --venv myenv");
         // How long a started job may take to answer (a venv to unpack, a slow filesystem).
         var timeout = int.TryParse(Environment.GetEnvironmentVariable("KSLURM_JUPYTER_TIMEOUT"), out var t) && t > 0 ? t : 300;
-        if (req.Switches.Contains("--lab") && req.Switches.Contains("--notebook"))
-            throw new UsageException("--lab and --notebook exclude each other");
+        if (req.Switches.Where(s => s is "--lab" or "--notebook" or "--server").Distinct().Count() > 1)
+            throw new UsageException("--lab, --notebook and --server exclude each other");
         var spec = JobSpec.Resolve(req, settings, templates);
+        var (loginHost, loginUser) = (LoginHost(settings), LoginUser(settings));
         Directory.CreateDirectory(JupyterSession.Dir);
 
         var self = Path.Combine(Paths.BinDir, "kjupyter");
-        List<string> serve = [self, "_serve", .. req.Switches.Where(s => s is "--lab" or "--notebook")];
+        List<string> serve = [self, "_serve", .. req.Switches.Where(s => s is "--lab" or "--notebook" or "--server").Distinct()];
         if (req.Venv is not null)
             serve = JobCommand.InVenv("kjupyter", req.Venv, settings, serve);
         var script = BatchScript.ForCommand("kjupyter", serve);
@@ -51,7 +52,8 @@ static class StartCommand
             r = ChildProcess.Capture([.. sbatch, file], env: new Dictionary<string, string?>
             {
                 ["KSLURM_JUPYTER_TOKEN"] = JupyterSession.NewToken(),
-                ["KSLURM_JUPYTER_LOGIN"] = LoginHost(),
+                ["KSLURM_JUPYTER_LOGIN"] = loginHost,
+                ["KSLURM_JUPYTER_LOGIN_USER"] = loginUser,
             });
         }
         finally
@@ -67,10 +69,17 @@ static class StartCommand
             req.Switches.Contains("--debug") ? new LogEcho(JupyterSession.LogPath(jobId)) : null);
     }
 
-    static string LoginHost()
+    /// <summary>
+    /// The name users reach the login node by, for the ssh line: a login node's own name (login1)
+    /// is often not it (cluster.example.org). The setting (site file, user file over it) first,
+    /// then KSLURM_LOGIN_HOST, then hostname -f.
+    /// </summary>
+    static string LoginHost(Settings settings)
     {
+        if (settings.Get("jupyter.login_host") is { Length: > 0 } configured)
+            return SshName(configured, "setting jupyter.login_host");
         if (Environment.GetEnvironmentVariable("KSLURM_LOGIN_HOST") is { Length: > 0 } h)
-            return h;
+            return SshName(h, "KSLURM_LOGIN_HOST");
         try
         {
             var r = ChildProcess.Capture(["hostname", "-f"]);
@@ -80,6 +89,19 @@ static class StartCommand
         catch (KslurmException) { }
         return Environment.MachineName;
     }
+
+    /// <summary>The user name for the ssh line, in the same order (e.g. a site reached through a gateway with its own accounts).</summary>
+    static string LoginUser(Settings settings)
+        => settings.Get("jupyter.login_user") is { Length: > 0 } configured
+            ? SshName(configured, "setting jupyter.login_user")
+         : Environment.GetEnvironmentVariable("KSLURM_LOGIN_USER") is { Length: > 0 } u ? SshName(u, "KSLURM_LOGIN_USER")
+         : Environment.UserName;
+
+    /// <summary>A name for the printed ssh line, which people paste into a shell: nothing it would split or expand.</summary>
+    static string SshName(string value, string from)
+        => value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_') ? value
+         : throw new KslurmException($"{from}: '{value}' is not a host or user name",
+             "use only letters, digits, '.', '-' and '_': people paste this line into a shell");
 
     static int Follow(string jobId, int timeoutSeconds, bool detach, LogEcho? echo)
     {
@@ -188,7 +210,7 @@ static class StartCommand
     }
 
     internal static string Describe(JupyterSession s) => $"""
-        Jupyter ({s.App}) is running in job {s.JobId} on {s.Node}, port {s.Port}.
+        {JupyterFrontend.NameOf(s.App)} is running in job {s.JobId} on {s.Node}, port {s.Port}.
           on your computer:  {s.Tunnel}
                              then open {s.LocalUrl}
           on the cluster:    {s.NodeUrl}

@@ -136,6 +136,8 @@ static class ConfigCommand
           account                      account for jobs (used when account.cpu / account.gpu are unset)
           account.cpu, account.gpu     accounts for CPU-only and GPU jobs
           pipdir                       permanent folder for saved venvs, wheels and container images
+          jupyter.login_host           the login node's name in kjupyter's ssh line (as users reach it)
+          jupyter.login_user           the user name in that line, when it is not the cluster's
           templates.NAME.{"{cpus,mem,time,gpu,account,extra}"}   your own job templates (-j NAME)
 
         Files:

@@ -27,7 +27,7 @@ public sealed class Settings
     }
 
     /// <summary>The keys kslurm itself reads (besides templates.NAME.*); each holds a string.</summary>
-    public static readonly string[] Known = ["account", "account.cpu", "account.gpu", "pipdir"];
+    public static readonly string[] Known = ["account", "account.cpu", "account.gpu", "pipdir", "jupyter.login_host", "jupyter.login_user"];
 
     /// <summary>
     /// The effective value of a key: the user's, else the site's. Empty means unset. A known key
@@ -46,7 +46,9 @@ public sealed class Settings
         var node = ConfigTree.OwnValue(file.Root, key);
         if (node is null || node is "")
             return null;
-        var what = key == "pipdir" ? "an absolute path in quotes, such as \"/project/def-lab/me/.kslurm\"" : "an account name in quotes, such as \"def-lab\"";
+        var what = key == "pipdir" ? "an absolute path in quotes, such as \"/project/def-lab/me/.kslurm\""
+            : key.StartsWith("jupyter.", StringComparison.Ordinal) ? "a name in quotes, such as \"cluster.example.org\""
+            : "an account name in quotes, such as \"def-lab\"";
         var path = ConfigTree.Split(key);
         string[] at = ConfigTree.Find(file.Root, path) is TomlTable ? [.. path, ConfigTree.Own] : path;
         if (node is not string s)

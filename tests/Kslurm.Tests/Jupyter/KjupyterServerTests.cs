@@ -38,17 +38,28 @@ public class KjupyterServerTests
     public void Detached_server_answers_with_its_token_and_the_session_commands_find_it()
     {
         using var u = new ClusterUser();
+        // the ssh line's host and user: the variable when no setting names them
+        u.Env["KSLURM_LOGIN_HOST"] = "login.example.org";
+        Expect.Ok(u.Tool("kslurm", "config", "jupyter.login_user", "someone"));
+        // a site's wrapper (a module's, say): its text does not tell Notebook 6 from 7, --version does
+        var fake = Path.Combine(u.Home, "fakebin");
+        Directory.CreateDirectory(fake);
+        File.WriteAllText(Path.Combine(fake, "jupyter-notebook"), "#!/bin/sh\nexec /usr/bin/jupyter-notebook \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(fake, "jupyter-notebook"), (UnixFileMode)0b111_101_101);
+        u.Env["PATH"] = $"{fake}:/usr/bin:/bin";
         var r = u.Tool("kjupyter", "0:10", "1", "1G", "--detach");
         Expect.Ok(r);
         var job = JobOf(r);
         Assert.NotEqual("", job);
         var node = Cluster.ShortHostname();
-        Assert.Matches($@"ssh -N -L (\d+):{node}:\1 {Cluster.User}@\S+", r.Stdout);
-        var nodeUrl = Regex.Match(r.Stdout, $@"http://{node}:\d+/\?token=\w+").Value;
+        // Debian has no JupyterLab: the default is the classic Notebook, never the bare server
+        Assert.Contains($"Jupyter Notebook 6 (classic) is running in job {job} on {node}", r.Stdout);
+        Assert.Matches($@"ssh -N -L (\d+):{node}:\1 someone@login.example.org\n", r.Stdout);
+        var nodeUrl = Regex.Match(r.Stdout, $@"http://{node}:\d+/tree\?token=\w+").Value;
         Assert.Contains("\"started\"", Status(nodeUrl));
 
         var list = u.Tool("kjupyter", "list");
-        Assert.Matches($@"{job}\s+RUNNING\s+{node}\s+\d+\s+server", list.Stdout);
+        Assert.Matches($@"{job}\s+RUNNING\s+{node}\s+\d+\s+notebook6", list.Stdout);
         Assert.Equal(Url(r) + "\n", u.Tool("kjupyter", "url").Stdout);
         Assert.Equal(Url(r) + "\n", u.Tool("kjupyter", "url", job).Stdout);
         Assert.Equal(Url(r) + "\n", u.Tool("kjupyter", "url", "browser").Stdout); // kslurm's words
@@ -62,13 +73,11 @@ public class KjupyterServerTests
         Jobs.CommandWordsTests.DashProgram(u); // after --, a word starting with a dash is the command, not srun's option
         Assert.Equal("x\0y y", u.Tool("kjupyter", "shell", job, "--", "--qos=x", "x", "y y").Stdout);
         Expect.Error(u.Tool("kjupyter", "shell", job, "--"), "kjupyter", 2, "missing COMMAND after --");
-        Assert.Contains("kjupyter: starting", u.Tool("kjupyter", "log", job, "-n", "50").Stdout);
+        Assert.Contains($"kjupyter: starting Jupyter Notebook 6 (classic): {fake}/jupyter-notebook on {node}:", u.Tool("kjupyter", "log", job, "-n", "50").Stdout);
         // the token is in no process's argv
         Assert.DoesNotContain(Regex.Match(nodeUrl, @"token=(\w+)").Groups[1].Value, new Sandbox().Exec("ps", ["-eo", "args"]).Stdout);
 
         // squeue failing is said, and no session record is thrown away because of it
-        var fake = Path.Combine(u.Home, "fakebin");
-        Directory.CreateDirectory(fake);
         File.WriteAllText(Path.Combine(fake, "squeue"), "#!/bin/sh\necho 'squeue: error: Unable to contact slurm controller' >&2\nexit 1\n");
         File.SetUnixFileMode(Path.Combine(fake, "squeue"), (UnixFileMode)0b111_101_101);
         u.Env["PATH"] = $"{fake}:/usr/bin:/bin";
@@ -94,7 +103,7 @@ public class KjupyterServerTests
         var seen = "";
         while ((line = await p.StandardOutput.ReadLineAsync()) is not null && !line.Contains("stop it:"))
             seen += line + "\n";
-        Assert.Contains("Jupyter (notebook) is running in job", seen);
+        Assert.Contains("Jupyter Notebook 6 (classic) is running in job", seen);
         Assert.Matches(@"http://localhost:\d+/tree\?token=\w+", seen);
         var job = Regex.Match(seen, @"running in job (\d+)").Groups[1].Value;
         new Sandbox().Exec("kill", ["-s", "INT", "--", $"-{p.Id}"]);
@@ -156,7 +165,9 @@ public class KjupyterServerTests
         Assert.Contains("no Jupyter sessions", u.Tool("kjupyter", "list").Stderr);
         var r = u.Tool("kjupyter", "0:10", "--lab"); // Debian ships no JupyterLab
         Expect.ErrorAtEnd(r, "kjupyter", 1, "before Jupyter answered");
-        Assert.Contains("no Jupyter in this environment (looked for jupyter-lab)", r.Stderr);
+        // what is there instead is named, and how to start it
+        Assert.Contains("kjupyter: error: no JupyterLab in this environment (looked for jupyter-lab); installed: Jupyter Notebook 6 (classic), Jupyter Server (no web interface)", r.Stderr);
+        Assert.Contains("kjupyter: hint: start Jupyter Notebook 6 (classic) with --notebook, or", r.Stderr);
         Assert.False(File.Exists(Path.Combine(dir, "11.log")) || File.Exists(Path.Combine(dir, "12.log")));
         Assert.True(File.Exists(Path.Combine(dir, "13.log")));
         Assert.Equal("", Queued(SubmittedJob(r)));
@@ -173,7 +184,7 @@ public class KjupyterServerTests
         new Sandbox().Exec("chown", ["-R", $"{u.Name}:", fake]);
         u.Env["PATH"] = $"{fake}:/usr/bin:/bin";
         u.Env["KSLURM_JUPYTER_TIMEOUT"] = "4";
-        var r = u.Tool("kjupyter", "0:10");
+        var r = u.Tool("kjupyter", "0:10", "--server");
         Expect.ErrorAtEnd(r, "kjupyter", 1, "did not answer within 4 s");
         Assert.Contains("stand-in jupyter that never listens", r.Stderr);
         Assert.Equal("", Queued(SubmittedJob(r)));
@@ -188,7 +199,7 @@ public class KjupyterServerTests
         Expect.Ok(u.Run("bash", ["-c", $"mkdir -p \"$TMPDIR\"; eval \"$({Cluster.Tool("kpy")} init bash)\"; kpy create plain 2>/dev/null && kpy save plain"]));
         var r = u.Tool("kjupyter", "0:10", "--venv", "plain");
         Expect.ErrorAtEnd(r, "kjupyter", 1, "before Jupyter answered");
-        Assert.Contains("no Jupyter in this environment", r.Stderr);
+        Assert.Contains("kjupyter: error: no Jupyter in venv plain (looked for jupyter-lab, jupyter-notebook, jupyter-nbclassic)", r.Stderr);
         Assert.Contains("kpy load plain; pip install jupyterlab", r.Stderr);
     }
 
@@ -210,8 +221,14 @@ public class KjupyterServerTests
             rm -rf "$v"
             """]);
         Expect.Ok(r0);
-        var r = u.Tool("kjupyter", "0:10", "--venv", "jv", "--detach", "--debug");
+        // a bare Jupyter Server has no web interface: it runs only when asked for
+        var bare = u.Tool("kjupyter", "0:10", "--venv", "jv");
+        Expect.ErrorAtEnd(bare, "kjupyter", 1, "before Jupyter answered");
+        Assert.Contains("no Jupyter interface in venv jv (looked for jupyter-lab, jupyter-notebook, jupyter-nbclassic); installed: Jupyter Server (no web interface)", bare.Stderr);
+        Assert.Contains("kjupyter: hint: start Jupyter Server (no web interface) with --server, or", bare.Stderr);
+        var r = u.Tool("kjupyter", "0:10", "--venv", "jv", "--detach", "--debug", "--server");
         Expect.Ok(r);
+        Assert.Contains("Jupyter Server (no web interface) is running in job", r.Stdout);
         var job = JobOf(r);
         // --debug: the job's log, Jupyter's own lines included, came to stderr while waiting
         Assert.Contains("kpy: unpacking jv", r.Stderr);
@@ -219,7 +236,7 @@ public class KjupyterServerTests
         Assert.DoesNotContain("ServerApp]", r.Stdout);
         var log = u.Tool("kjupyter", "log", job, "-n", "200").Stdout;
         Assert.Contains("kpy: unpacking jv", log);
-        Assert.Matches(@"kjupyter: starting /\S+/kpy/jv/bin/jupyter-server", log);
+        Assert.Matches(@"kjupyter: starting Jupyter Server \(no web interface\): /\S+/kpy/jv/bin/jupyter-server on ", log);
         Assert.Contains("\"started\"", Status(Regex.Match(r.Stdout, @"http://\S+:\d+/\?token=\w+").Value));
         // the shell of a --venv session has the venv, from the job's scratch
         var prefix = u.Tool("kjupyter", "shell", job, "--", "python", "-c", "import os, sys; print(sys.prefix == os.path.join(os.environ['SLURM_TMPDIR'], 'kpy', 'jv'))");
@@ -239,6 +256,19 @@ public class KjupyterServerTests
     }
 
     [Fact]
+    public void A_login_host_a_shell_would_split_is_refused_before_anything_is_submitted()
+    {
+        using var s = new Sandbox(); // no Slurm needed: refused first
+        Directory.CreateDirectory(Path.GetDirectoryName(s.SiteConfig)!);
+        File.WriteAllText(s.SiteConfig, "[jupyter]\nlogin_host = \"login1; rm -rf ~\"\n");
+        Expect.Error(s.Tool("kjupyter", "0:10"), "kjupyter", 1, "setting jupyter.login_host: ");
+        Assert.Contains("'login1; rm -rf ~' is not a host or user name", s.Tool("kjupyter", "0:10").Stderr);
+        File.Delete(s.SiteConfig);
+        var r = s.Exec(Repo.Tool("kjupyter"), ["0:10"], extraEnv: new Dictionary<string, string?> { ["KSLURM_LOGIN_USER"] = "me $(id)" });
+        Expect.Error(r, "kjupyter", 1, "KSLURM_LOGIN_USER: 'me $(id)' is not a host or user name");
+    }
+
+    [Fact]
     public void Test_mode_shows_the_job_without_the_token()
     {
         using var u = new ClusterUser();
@@ -247,5 +277,7 @@ public class KjupyterServerTests
         Assert.StartsWith("sbatch --parsable --time=01:00:00 --cpus-per-task=2 --mem=4000 --job-name=jupyter --output=", r.Stdout);
         Assert.Contains("kjupyter _serve", r.Stdout);
         Expect.Error(u.Tool("kjupyter", "python"), "kjupyter", 2, "kjupyter runs Jupyter, not a command");
+        Assert.Contains("kjupyter _serve --server", u.Tool("kjupyter", "-t", "1:00", "--server").Stdout);
+        Expect.Error(u.Tool("kjupyter", "1:00", "--lab", "--server"), "kjupyter", 2, "--lab, --notebook and --server exclude each other");
     }
 }
