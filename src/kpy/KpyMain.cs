@@ -21,12 +21,14 @@ static class KpyMain
             "rm" => RemoveCommand.Run(rest),
             "export" => ExportCommand.Run(rest),
             "exec" => ExecCommand.Run(rest),
+            "freeze" => FreezeCommand.Run(rest),
+            "wheels" => WheelsCommand.Run(rest),
             "bash" or "zsh" => ShellInit.PrintLine(argv[0], rest),
             "init" => ShellInit.Print(rest),
             "_prompt" => PromptCommand.Run(rest),
             var other when other.StartsWith('-') => throw new UsageException($"unknown option '{other}'", "run `kpy --help` to see the commands"),
             var other => throw new UsageException($"unknown command '{other}'",
-                "commands: create, save, load, activate, list, info, rm, export, exec, bash, zsh"),
+                "commands: create, save, load, activate, list, info, rm, export, exec, freeze, wheels, bash, zsh"),
         };
     }
 
@@ -44,8 +46,12 @@ static class KpyMain
           rm NAME                      delete a saved venv
           export NAME [--path DIR]     unpack a saved venv into DIR (default ./NAME), working there
           exec NAME [--] COMMAND...    run a command in a saved venv, loading it onto this node if needed
+          freeze NAME [--exact]        its packages as requirements that install anywhere (name~=X.Y.Z)
+          wheels [PATTERN...] [--json] wheels pip can install here without an index, and which fit this Python
           bash | zsh                   print the line to add to ~/.bashrc / ~/.zshrc
 
+        load, activate and exec first load the Lmod modules the venv was created with (those not
+        loaded yet, in order); --no-modules skips that.
         Venvs live in $SLURM_TMPDIR/kpy/NAME inside a job, else in $TMPDIR/kpy-$USER/NAME.
         With the shell line installed, load/activate/create activate in your current shell, `pip`
         adds --no-index inside jobs and uses <pipdir>/wheels, and the prompt shows *NAME when the
