@@ -38,6 +38,7 @@ static class KpyMain
         usage: kpy COMMAND [ARGS...]
 
           create [NAME] [3.X]          new venv on this node's scratch (python3.X, else python3)
+            [-r FILE] [--save]         ... with a requirements.txt/pyproject.toml from the wheelhouses, then saved
           save [-f] [NAME]             archive the active venv to <pipdir>/venv_archives/NAME.tar.zst
           load NAME [--as NEW]         unpack a saved venv onto this node's scratch and activate it
           activate [NAME]              activate a venv already on this node (no NAME: list them)
