@@ -8,6 +8,7 @@
 #            --version V    install version V instead of the latest
 # Env:       KSLURM_INSTALL_URL  where releases are served (default: the project's GitHub releases)
 #            KSLURM_VERSION      same as --version
+# Later:     kslurm self update (from the same URL, recorded in BINDIR/.kslurm-install), kslurm self uninstall
 set -eu
 
 BASE="${KSLURM_INSTALL_URL:-https://github.com/kslurm/kslurm-native/releases/latest/download}"
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     --prefix=*) PREFIX="${1#--prefix=}"; shift ;;
     --version) [ $# -ge 2 ] || die "--version needs a value"; VERSION="$2"; shift 2 ;;
     --version=*) VERSION="${1#--version=}"; shift ;;
-    -h|--help) sed -n '2,12p' "$0" 2>/dev/null || true; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" 2>/dev/null || true; exit 0 ;;
     *) die "unknown option '$1' (use --prefix DIR or --version V)" ;;
   esac
 done
@@ -82,6 +83,11 @@ for t in krun kbatch kjupyter kpy kapp kslurm; do
   cp "$src/bin/$t" "$bindir/.$t.new" && chmod 0755 "$bindir/.$t.new" && mv -f "$bindir/.$t.new" "$bindir/$t" \
     || die "cannot write $bindir/$t"
 done
+
+# The install record: where this came from, for `kslurm self update` and `kslurm self uninstall`.
+printf '# kslurm install record: written by install.sh and `kslurm self update`, read by `kslurm self update|uninstall`\nurl=%s\nversion=%s\nprefix=%s\n' \
+  "$BASE" "$VERSION" "$PREFIX" > "$bindir/.kslurm-install.new" && mv -f "$bindir/.kslurm-install.new" "$bindir/.kslurm-install" \
+  || die "cannot write $bindir/.kslurm-install"
 
 if [ -n "$PREFIX" ]; then
   mkdir -p "$PREFIX/etc/kslurm" "$PREFIX/modulefiles/kslurm" "$PREFIX/share/kslurm"

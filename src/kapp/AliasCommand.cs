@@ -13,7 +13,7 @@ static class AliasCommand
         {
             case ["list"]:
                 foreach (var (alias, uri) in store.AliasList())
-                    Console.WriteLine($"{alias} -> {(uri is not null && Path.Exists(uri) ? store.DisplayUri(uri) : "(dangling)")}");
+                    Console.WriteLine(Output.Safe($"{alias} -> {(uri is not null && Path.Exists(uri) ? store.DisplayUri(uri) : "(dangling)")}"));
                 return 0;
             case ["rm", var alias]:
                 var path = store.AliasPath(alias);

@@ -3,15 +3,15 @@ namespace Kslurm.Tools;
 /// <summary>`kapp image list` and `kapp image rm URI|ALIAS`.</summary>
 static class ImageCommand
 {
-    const string Usage = "usage: kapp image list | kapp image rm URI|ALIAS";
+    const string Usage = "usage: kapp image list | kapp image rm [-p] URI|ALIAS";
 
     public static int Run(string[] argv)
     {
-        var a = Args.Parse(argv, Usage);
+        var a = Args.Parse(argv, Usage, flags: ["-p|--purge"]);
         return a.Positionals switch
         {
             ["list"] => List(),
-            ["rm", var target] => Remove(target),
+            ["rm", var target] => Remove(target, a.Has("--purge")),
             [] => throw new UsageException("missing image command", Usage),
             _ => throw new UsageException($"unexpected arguments '{string.Join(' ', a.Positionals)}'", Usage),
         };
@@ -39,11 +39,15 @@ static class ImageCommand
         return d.TotalDays >= 1 ? $"{(int)d.TotalDays}d" : d.TotalHours >= 1 ? $"{(int)d.TotalHours}h" : $"{Math.Max(0, (int)d.TotalMinutes)}m";
     }
 
-    /// <summary>Forgets the name: its uris entry and the aliases of that name only (the data stays until purge).</summary>
-    static int Remove(string target)
+    /// <summary>
+    /// Forgets the name: its uris entry and the aliases of that name only. The data stays until
+    /// `purge dangling`, or goes now with -p (kslurm's --purge) when no other name uses it.
+    /// </summary>
+    static int Remove(string target, bool purge)
     {
         var store = KappMain.Store();
         var uriPath = store.Find(target) ?? throw new KslurmException($"no pulled image called {target}", "see `kapp image list`");
+        var image = ImageStore.ImageFile(uriPath);
         foreach (var (alias, points) in store.AliasList())
         {
             if (points != uriPath)
@@ -52,7 +56,17 @@ static class ImageCommand
             Output.Note("kapp", $"removed alias {alias}");
         }
         File.Delete(uriPath);
-        Output.Note("kapp", $"removed {store.DisplayUri(uriPath)} (its image stays until `kapp purge dangling`)");
+        if (!purge)
+        {
+            Output.Note("kapp", $"removed {store.DisplayUri(uriPath)} (its image stays until `kapp purge dangling`)");
+            return 0;
+        }
+        Output.Note("kapp", $"removed {store.DisplayUri(uriPath)}");
+        var inStore = image is not null && Path.GetDirectoryName(Path.GetFullPath(image)) == Path.GetFullPath(store.Images);
+        if (inStore && store.List().Any(i => i.ImagePath is { } p && Path.GetFullPath(p) == Path.GetFullPath(image!)))
+            Output.Note("kapp", "its image stays: other names use it");
+        else if (inStore && !PurgeCommand.Remove(store, image!))
+            Output.Note("kapp", "its image stays: a pull is using it");
         return 0;
     }
 }

@@ -51,9 +51,9 @@ static class KappMain
         usage: kapp COMMAND [ARGS...]
 
           pull URI [-a ALIAS] [-f] [--mem M] [--time T]   resolve URI to a digest, download, build the image
-          path URI|ALIAS                 the image file (no network: only what was pulled)
+          path [-q] URI|ALIAS            the image file (no network: only what was pulled); -q: no error text
           image list                     pulled names: uri, digest, size, age
-          image rm URI|ALIAS             forget a name (and the aliases of that name)
+          image rm [-p] URI|ALIAS        forget a name (and its aliases); -p: its image too, if unused
           alias list | alias rm ALIAS
           purge dangling [--dry]         delete images no name points to any more
           run|shell|exec URI|ALIAS [ARGS...]   run the image with apptainer (its exit code is kapp's)

@@ -3,14 +3,22 @@ namespace Kslurm.Tools;
 /// <summary>`kapp path URI|ALIAS`: the image file of something pulled; never touches the network.</summary>
 static class PathCommand
 {
-    const string Usage = "usage: kapp path URI|ALIAS";
+    const string Usage = "usage: kapp path [-q] URI|ALIAS";
 
     public static int Run(string[] argv)
     {
         var a = Args.Parse(argv, Usage, flags: ["-q|--quiet"]);
         if (a.Positionals.Count != 1)
             throw new UsageException(a.Positionals.Count == 0 ? "missing URI or ALIAS" : $"unexpected argument '{a.Positionals[1]}'", Usage);
-        var image = Resolve(KappMain.Store(), a.Positionals[0]);
+        string image;
+        try
+        {
+            image = Resolve(KappMain.Store(), a.Positionals[0]);
+        }
+        catch (KslurmException e) when (a.Has("--quiet"))
+        {
+            return e.ExitCode; // -q (as in kslurm): scripts test the exit code, e.g. kapp path -q X || kapp pull X
+        }
         Console.Out.Write(image + "\n");
         return 0;
     }

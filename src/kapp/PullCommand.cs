@@ -26,6 +26,9 @@ static class PullCommand
         long? memMB = a.Value("--mem") is { } m ? ResourceTokens.MemoryMB(m) ?? Number(m, "--mem", "a memory size such as 16G") : null;
         int? minutes = a.Value("--time") is { } t ? ResourceTokens.Time(t) ?? (int?)Number(t, "--time", "hours, or [D-]H:MM") * 60 : null;
         var runtime = ContainerRuntime.Find(); // fail before any download when nothing can build the image
+        // SIGTERM (scancel, a time limit) and SIGHUP end a pull as Ctrl-C does: through the finally
+        // blocks that remove its scratch files. Partial blobs stay, to resume.
+        using var signals = Interrupt.Watch();
 
         var store = KappMain.Store();
         store.Create();
@@ -81,6 +84,7 @@ static class PullCommand
         if (code != 0 || !File.Exists(temp))
         {
             AtomicFile.TryDelete(temp);
+            Interrupt.Check();
             throw new KslurmException($"building the image for {image.Ref.Canonical} failed (exit code {code})",
                 $"the download is kept in {store.Blobs}; run the pull again to retry the build");
         }

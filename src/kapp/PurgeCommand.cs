@@ -19,22 +19,29 @@ static class PurgeCommand
         {
             if (used.Contains(Path.GetFullPath(image)))
                 continue;
-            // A pull holds the image's lock while it builds; leave those alone.
-            using var lk = TryLock(store, Path.GetFileNameWithoutExtension(image));
-            if (lk is null)
-                continue;
-            Console.WriteLine(dry ? $"would remove {image}" : $"removing {image}");
-            if (!dry)
-            {
-                foreach (var link in Directory.EnumerateFileSystemEntries(store.Snakemake))
-                    if (ImageStore.ResolveLink(link) == Path.GetFullPath(image))
-                        File.Delete(link);
-                File.Delete(image);
-            }
-            removed++;
+            if (Remove(store, image, dry))
+                removed++;
         }
         Output.Note("kapp", removed == 0 ? "nothing to remove" : $"{(dry ? "would remove" : "removed")} {removed} image{(removed == 1 ? "" : "s")}");
         return 0;
+    }
+
+    /// <summary>Deletes an image no name uses, with its Snakemake links; false while a pull holds it.</summary>
+    public static bool Remove(ImageStore store, string image, bool dry = false)
+    {
+        // A pull holds the image's lock while it builds; leave those alone.
+        using var lk = TryLock(store, Path.GetFileNameWithoutExtension(image));
+        if (lk is null)
+            return false;
+        Console.WriteLine(Output.Safe(dry ? $"would remove {image}" : $"removing {image}"));
+        if (!dry)
+        {
+            foreach (var link in Directory.EnumerateFileSystemEntries(store.Snakemake))
+                if (ImageStore.ResolveLink(link) == Path.GetFullPath(image))
+                    File.Delete(link);
+            File.Delete(image);
+        }
+        return true;
     }
 
     static FileLock? TryLock(ImageStore store, string hex)

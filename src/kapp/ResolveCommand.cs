@@ -11,6 +11,7 @@ static class ResolveCommand
     {
         if (args.Length is < 1 or > 2)
             throw new UsageException("usage: kapp _resolve URI [OUT.tar]");
+        using var signals = Interrupt.Watch(); // as kapp pull: SIGTERM removes the scratch on the way out
         var client = new RegistryClient();
         var image = client.Resolve(ImageRef.Parse(args[0]));
         Console.WriteLine($"{image.Ref.Canonical} {image.ManifestDigest} {image.TotalSize}");

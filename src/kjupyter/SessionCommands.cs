@@ -68,7 +68,7 @@ static class SessionCommands
         List<string> srun = ["srun", $"--jobid={s.JobId}", "--overlap", "--nodes=1", "--ntasks=1"];
         if (terminal)
             srun.Add("--pty");
-        return ChildProcess.Exec([.. srun, .. run]);
+        return ChildProcess.Exec([.. srun, "--", .. run]); // `--`: a command starting with a dash is not srun's option
     }
 
     public static int Log(string[] argv)

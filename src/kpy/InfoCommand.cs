@@ -12,8 +12,10 @@ static class InfoCommand
         var name = saved.Name;
         var meta = Unpacker.ReadMeta(saved);
         var o = Console.Out;
-        o.WriteLine($"name:        {name}");
-        o.WriteLine($"archive:     {saved.Path}");
+        // The record comes from an archive that may sit in a shared pipdir: nothing in it reaches the terminal raw.
+        static string S(string? t) => Output.Safe(t ?? "?");
+        o.WriteLine($"name:        {S(name)}");
+        o.WriteLine($"archive:     {S(saved.Path)}");
         o.WriteLine($"size:        {Format.Bytes(saved.File.Length)}");
         if (meta is null)
         {
@@ -22,12 +24,12 @@ static class InfoCommand
         }
         o.WriteLine($"saved:       {(meta.Saved is { } s ? Format.Date(s) : "?")}");
         o.WriteLine($"created:     {(meta.Created is { } c ? Format.Date(c) : "?")}");
-        o.WriteLine($"python:      {meta.PythonVersion ?? "?"}");
-        o.WriteLine($"interpreter: {meta.BaseInterpreter ?? "?"}");
-        o.WriteLine($"modules:     {string.Join(' ', meta.Modules)}");
+        o.WriteLine($"python:      {S(meta.PythonVersion)}");
+        o.WriteLine($"interpreter: {S(meta.BaseInterpreter)}");
+        o.WriteLine($"modules:     {S(string.Join(' ', meta.Modules))}");
         o.WriteLine($"files:       {meta.Files?.ToString() ?? "?"}");
-        o.WriteLine($"saved from:  {string.Join(", ", meta.OriginalPaths)}");
-        o.WriteLine($"kpy:         {meta.KpyVersion ?? "?"} (format {meta.Format})");
+        o.WriteLine($"saved from:  {S(string.Join(", ", meta.OriginalPaths))}");
+        o.WriteLine($"kpy:         {S(meta.KpyVersion)} (format {meta.Format})");
         return 0;
     }
 }

@@ -1,6 +1,10 @@
 namespace Kslurm.Tools;
 
-/// <summary>`kpy save [-f] [NAME]`: archive the active venv into permanent storage, atomically.</summary>
+/// <summary>
+/// `kpy save [-f] [NAME]`: archive the active venv into permanent storage, atomically. A NAME
+/// other than the venv's own renames it first, as the Python kslurm's README promised: prompt,
+/// record, and (for a venv in kpy's folder on this node) the folder itself.
+/// </summary>
 static class SaveCommand
 {
     const string Usage = "usage: kpy save [-f] [NAME]";
@@ -17,7 +21,7 @@ static class SaveCommand
         var venv = Environment.GetEnvironmentVariable("VIRTUAL_ENV");
         if (string.IsNullOrEmpty(venv) || !File.Exists(Path.Combine(venv, "pyvenv.cfg")))
             throw new KslurmException("no active venv to save", "activate one first (kpy activate NAME, or source DIR/bin/activate)");
-        venv = Path.GetFullPath(venv);
+        venv = Path.GetFullPath(venv).TrimEnd('/');
         var live = VenvMeta.ReadFrom(venv) ?? new VenvMeta { Name = Path.GetFileName(venv), Modules = PythonFinder.LoadedModules() };
         var name = VenvName.Check(a.Positionals.Count > 0 ? a.Positionals[0] : live.Name);
 
@@ -31,6 +35,8 @@ static class SaveCommand
                 $"run `kpy save -f {name}` to replace it");
         foreach (var stale in Directory.EnumerateFiles(store.ArchiveDir, $".{name}.tar.zst.tmp-*"))
             AtomicFile.TryDelete(stale); // left by a save that was killed; we hold the lock, so none is live
+
+        var moved = live.Name.Length > 0 && name != live.Name && Rename(store, ref venv, live, name);
 
         var (ver, exe) = PythonFinder.FromPyvenvCfg(venv);
         var real = Libc.RealPath(venv) ?? venv;
@@ -74,7 +80,53 @@ static class SaveCommand
         live.WriteTo(venv);
         var size = new FileInfo(dest).Length;
         Output.Note("kpy", $"saved {name}: {stats.Files} files, {Format.Bytes(size)} in {(DateTime.UtcNow - started).TotalSeconds:0.0} s -> {dest}");
+        if (moved)
+        {
+            // The shell function re-activates the folder printed; a shell without it still has
+            // the old folder in PATH.
+            if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KSLURM_KPY_SHELL")))
+                Console.Out.Write(venv + "\n");
+            else
+                Output.Note("kpy", $"activate it again with: kpy activate {name}");
+        }
         return 0;
+    }
+
+    /// <summary>
+    /// Renames the live venv OLD to NAME before it is archived: in kpy's folder on this node the
+    /// folder moves (and every path in it with it), elsewhere only the prompt and record change.
+    /// Returns whether the folder moved.
+    /// </summary>
+    static bool Rename(VenvStore store, ref string venv, VenvMeta live, string name)
+    {
+        var old = live.Name;
+        var target = venv;
+        IDisposable? lockNew = null;
+        if (Path.GetDirectoryName(venv) == Path.GetFullPath(store.LiveRoot).TrimEnd('/') && Path.GetFileName(venv) == old)
+        {
+            target = store.LivePath(name);
+            lockNew = FileLock.Acquire(Path.Combine(store.LiveRoot, $".{name}.lock"), TimeSpan.FromMinutes(30), m => Output.Note("kpy", m));
+            if (Path.Exists(target))
+            {
+                lockNew.Dispose();
+                throw new KslurmException($"a venv called {name} is already on this node ({target})",
+                    $"save under another name, or remove that venv first");
+            }
+        }
+        using (lockNew)
+        {
+            var real = Libc.RealPath(venv) ?? venv;
+            var relocation = new VenvRelocation([.. new[] { venv, real }.Distinct()], target, old, name);
+            if (target != venv)
+                Directory.Move(venv, target); // one rename(2): same parent folder
+            VenvRelocation.RelocateInPlace(target, relocation);
+        }
+        var moved = target != venv;
+        venv = target;
+        live.Name = name;
+        live.WriteTo(venv);
+        Output.Note("kpy", moved ? $"renamed {old} to {name} ({venv})" : $"renamed {old} to {name}");
+        return moved;
     }
 
     // Entries as the archive will hold them: symlinks count once and are not followed.

@@ -46,19 +46,19 @@ static class ShellInit
 
         kpy() {
           case "${1-}" in
-            load|activate|create)
+            load|activate|create|save)
+              # These print a folder to activate (save: when it renamed the active venv), then
+              # (load/activate) Lmod's own shell code for the modules it was saved with.
               local __kpy_out __kpy_dir
               __kpy_out="$(KSLURM_KPY_SHELL={{{shell}}} "$__kpy_bin" "$@")" || return $?
               __kpy_dir="${__kpy_out%%
         *}"
-              [ -n "$__kpy_dir" ] || return 0
-              if [ -n "${VIRTUAL_ENV-}" ] && command -v deactivate >/dev/null 2>&1; then deactivate; fi
-              # the Lmod modules it was saved with, as Lmod's own shell code
-              if [ "$__kpy_out" != "$__kpy_dir" ]; then eval "${__kpy_out#*
+              if [ -n "$__kpy_dir" ]; then
+                if [ -n "${VIRTUAL_ENV-}" ] && command -v deactivate >/dev/null 2>&1; then deactivate; fi
+                if [ "$__kpy_out" != "$__kpy_dir" ]; then eval "${__kpy_out#*
         }" || return $?; fi
-              . "$__kpy_dir/bin/activate" && __kpy_prompt ;;
-            save)
-              "$__kpy_bin" "$@" || return $?
+                . "$__kpy_dir/bin/activate" || return $?
+              fi
               __kpy_prompt ;;
             *)
               "$__kpy_bin" "$@" ;;

@@ -15,8 +15,18 @@ static class Unpacker
         var bytes = ArchiveFile.ReadLeading(saved.Path, VenvMeta.FileName)
             ?? throw new KslurmException($"{saved.Path} is not a kpy archive (no {VenvMeta.FileName} record at its start)",
                 "it may be damaged; save the venv again");
-        return VenvMeta.Parse(bytes, saved.Path);
+        var meta = VenvMeta.Parse(bytes, saved.Path);
+        // The folders it was saved from are what load rewrites: kpy save always records one.
+        if (meta.OriginalPaths.Count == 0)
+            throw Damaged(saved, "its record names no folder it was saved from");
+        foreach (var p in meta.OriginalPaths)
+            if (!p.StartsWith('/') || p.Trim('/').Length == 0 || p.Contains('\0'))
+                throw Damaged(saved, $"its record says it was saved from '{p.Replace("\0", "\\0")}', not an absolute folder");
+        return meta;
     }
+
+    static KslurmException Damaged(SavedVenv saved, string why)
+        => new($"{saved.Path}: damaged archive: {why}", "the file is corrupt or was not written by kpy; save the venv again");
 
     /// <summary>The venv needs its base interpreter on this node; name the module that provides it.</summary>
     public static void CheckInterpreter(VenvMeta? meta, string name)
@@ -37,9 +47,19 @@ static class Unpacker
         Directory.CreateDirectory(temp);
         try
         {
-            var relocation = meta is null
-                ? new VenvRelocation([target], target)    // old kslurm archive: the old path is learnt after unpacking
-                : new VenvRelocation(meta.OriginalPaths, target, meta.Name, newName);
+            VenvRelocation relocation;
+            try
+            {
+                relocation = meta is null
+                    ? new VenvRelocation([target], target)    // old kslurm archive: the old path is learnt after unpacking
+                    : new VenvRelocation(meta.OriginalPaths, target, meta.Name, newName);
+            }
+            catch (ArgumentException e)
+            {
+                // The record was checked when read: what is left is the new path (a quote, '$', ...).
+                throw new KslurmException($"cannot unpack {saved.Name} at {target}: {e.Message.Split(" (Parameter")[0]}",
+                    "choose a folder whose path has no quote, backslash, '$', '`', '!' or ':'");
+            }
             using (var tar = ArchiveFile.OpenRead(saved.Path))
             {
                 TreeArchive.Extract(tar, temp, new ExtractOptions

@@ -25,14 +25,15 @@ static class Krun
             launch.Add(pty ? "--pty" : "--quit-on-interrupt");
         if (step && !AsksForTasks(req))
             launch.Add("--ntasks=1"); // in an allocation srun would start one task per allocated CPU group
-        List<string> tail = [.. req.Command];
+        // srun's own `--`: a command starting with a dash (krun -- --foo) is the command, not an srun option
+        List<string> tail = interactive ? [] : ["--", .. req.Command];
         if (req.Venv is not null)
         {
             // An interactive session with a venv: a shell in a job step, inside the loaded venv.
             var shell = Environment.GetEnvironmentVariable("SHELL") is { Length: > 0 } sh ? sh : "/bin/bash";
             tail = interactive
                 ? ["srun", "--pty", .. JobCommand.InVenv("krun", req.Venv, settings, [shell])]
-                : JobCommand.InVenv("krun", req.Venv, settings, req.Command);
+                : ["--", .. JobCommand.InVenv("krun", req.Venv, settings, req.Command)];
         }
         var plan = new JobPlan("krun", [.. launch, .. spec.SlurmOptions, .. tail], null, spec, req.Command);
 

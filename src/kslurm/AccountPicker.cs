@@ -15,18 +15,18 @@ static class AccountPicker
         {
             // One kind of account: one question.
             var pick = Pick("jobs", choices.Cpu);
-            file.Update(root => ConfigTree.Set(root, "account", pick.Name));
+            file.Update(edit => edit.Set("account", pick.Name));
             Console.Error.WriteLine($"account = {pick.Name}");
             return 0;
         }
         var cpu = choices.Cpu.Count > 0 ? Pick("CPU jobs", choices.Cpu) : null;
         var gpu = choices.Gpu.Count > 0 ? Pick("GPU jobs", choices.Gpu) : null;
-        file.Update(root =>
+        file.Update(edit =>
         {
             // No account of a kind: leave the key unset so `account` stays the fallback
             // (an empty value here would block it).
-            if (cpu is null) ConfigTree.Unset(root, "account.cpu"); else ConfigTree.Set(root, "account.cpu", cpu.Name);
-            if (gpu is null) ConfigTree.Unset(root, "account.gpu"); else ConfigTree.Set(root, "account.gpu", gpu.Name);
+            if (cpu is null) edit.Unset("account.cpu"); else edit.Set("account.cpu", cpu.Name);
+            if (gpu is null) edit.Unset("account.gpu"); else edit.Set("account.gpu", gpu.Name);
         });
         Console.Error.WriteLine(cpu is null ? "account.cpu: none available (CPU jobs use `account`)" : $"account.cpu = {cpu.Name}");
         Console.Error.WriteLine(gpu is null ? "account.gpu: none available (GPU jobs use `account`)" : $"account.gpu = {gpu.Name}");

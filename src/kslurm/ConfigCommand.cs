@@ -5,8 +5,6 @@ static class ConfigCommand
 {
     const string Usage = "usage: kslurm config KEY [VALUE] | --list | --unset KEY | account -i   [--site]";
 
-    static readonly string[] Known = ["account", "account.cpu", "account.gpu", "pipdir"];
-
     public static int Run(string[] argv)
     {
         var a = Args.Parse(argv, Usage, flags: ["-l|--list", "-i|--interactive", "--site"], options: ["--unset"]);
@@ -28,7 +26,7 @@ static class ConfigCommand
         {
             a.NoMorePositionals(0, Usage);
             var removed = false;
-            file.Update(root => removed = ConfigTree.Unset(root, unsetKey));
+            file.Update(edit => removed = edit.Unset(unsetKey));
             if (!removed)
                 throw new KslurmException($"{unsetKey} is not set in {Paths.Pretty(file.Path)}");
             return 0;
@@ -53,7 +51,7 @@ static class ConfigCommand
     static int Get(Settings settings, string key, bool siteOnly)
     {
         var root = siteOnly ? settings.Site.Root : null;
-        var value = root is null ? settings.Get(key) : ConfigTree.Get(root, key);
+        var value = siteOnly ? settings.GetSite(key) : settings.Get(key);
         var children = root is null
             ? settings.List().Where(e => e.Key.StartsWith(key + ".", StringComparison.Ordinal)).Select(e => (e.Key, e.Value))
             : ConfigTree.Children(root, key);
@@ -79,9 +77,9 @@ static class ConfigCommand
             throw new UsageException($"empty value for {key}", $"to remove it, run: kslurm config --unset {key}");
         if (key == "pipdir")
             value = CheckPipdir(value);
-        if (!Known.Contains(key) && !key.StartsWith("templates.", StringComparison.Ordinal))
-            Output.Warn("kslurm", $"'{key}' is not a key kslurm uses (known: {string.Join(", ", Known)}, templates.NAME.*); stored anyway");
-        file.Update(root => ConfigTree.Set(root, key, value));
+        if (!Settings.Known.Contains(key) && !key.StartsWith("templates.", StringComparison.Ordinal))
+            Output.Warn("kslurm", $"'{key}' is not a key kslurm uses (known: {string.Join(", ", Settings.Known)}, templates.NAME.*); stored anyway");
+        file.Update(edit => edit.Set(key, value));
         if (key == "account")
         {
             // account.cpu/account.gpu win over account; say so instead of silently having no effect.

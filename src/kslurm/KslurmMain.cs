@@ -5,7 +5,7 @@ static class KslurmMain
 {
     static readonly string[] Tools = ["krun", "kbatch", "kjupyter", "kpy", "kapp"];
 
-    const string Usage = "usage: kslurm config ... | kslurm krun|kbatch|kjupyter|kpy|kapp ... | kslurm --version";
+    const string Usage = "usage: kslurm config|self|completions ... | kslurm krun|kbatch|kjupyter|kpy|kapp ... | kslurm --version";
 
     public static int Run(string[] args)
     {
@@ -13,11 +13,17 @@ static class KslurmMain
             throw new UsageException("missing command", "run `kslurm --help` to see the commands");
         if (ToolHelp.TryAnswer("kslurm", args, () => Help))
             return 0;
-        if (args[0] == "config")
-            return ConfigCommand.Run(args[1..]);
+        switch (args[0])
+        {
+            case "config": return ConfigCommand.Run(args[1..]);
+            case "self": return SelfCommand.Run(args[1..]);
+            case "update": return SelfCommand.Update(args[1..]); // the Python kslurm's name for it
+            case "completions": return CompletionsCommand.Run(args[1..]);
+            case "_complete": return CompletionsCommand.Complete(args[1..]);
+        }
         if (Tools.Contains(args[0]))
             return Dispatch(args[0], args[1..]);
-        throw new UsageException($"unknown command '{args[0]}'", $"commands: config, {string.Join(", ", Tools)}");
+        throw new UsageException($"unknown command '{args[0]}'", $"commands: config, self, completions, {string.Join(", ", Tools)}");
     }
 
     /// <summary>`kslurm krun ...` is `krun ...`: the sibling binary replaces this process.</summary>
@@ -37,6 +43,9 @@ static class KslurmMain
 
         Commands:
           config KEY [VALUE]       show or set a setting (see `kslurm config --help`)
+          self update [--check]    install the latest release over this one (`update` too)
+          self uninstall           remove the programs; settings, venvs and images stay
+          completions SHELL        Tab completion script for bash, zsh or fish
           krun ...                 interactive job or command on a compute node
           kbatch ...               batch job
           kjupyter ...             Jupyter server in a job, and Jupyter kernels
@@ -48,7 +57,8 @@ static class KslurmMain
           site file   {Paths.Pretty(Paths.SiteConfigFile)}
 
         Environment: NO_COLOR (no colours), KSLURM_DEBUG=1 (show internal details on errors),
-        KSLURM_SITE_CONFIG (site settings file), XDG_CONFIG_HOME.
+        KSLURM_SITE_CONFIG (site settings file), KSLURM_INSTALL_URL (release server for
+        `self update`), XDG_CONFIG_HOME.
 
         """;
 }

@@ -32,8 +32,8 @@ public static class ArchiveFile
     /// <summary>
     /// Returns the content of the archive's first entry if it is a regular file named
     /// <paramref name="name"/>, else null. Decodes only the start of the archive (the first
-    /// few hundred kilobytes at most), so it is fast on any archive size and works even when
-    /// the rest of the file is damaged or missing.
+    /// few megabytes at most: the first zstd frame, whose checksum is verified), so it is fast on
+    /// any archive size and works even when the rest of the file is damaged or missing.
     /// </summary>
     /// <exception cref="KslurmException">The file cannot be opened or its start is damaged.</exception>
     public static byte[]? ReadLeading(string path, string name)
@@ -58,6 +58,10 @@ public static class ArchiveFile
                 throw new KslurmException($"{displayName}: the entry '{entry.Name}' is too large ({entry.Length} bytes)");
             byte[] content = new byte[entry.Length];
             entry.DataStream?.ReadExactly(content);
+            // The rest of the record's frame, so that its checksum is verified: a damaged record
+            // must not be shown as if it were fine. (Frames of kpy archives hold 4 MiB.)
+            if (tar is ZstdDecompressStream z)
+                z.FinishFrame(MaxLeadingSize * 4L);
             return content;
         }
         catch (Exception e) when (e is not KslurmException and not OutOfMemoryException)

@@ -6,6 +6,9 @@ internal static class ArchivePath
     /// <summary>Permission bits a tar entry may carry (rwx for all, setuid, setgid, sticky).</summary>
     public const UnixFileMode ModeBits = (UnixFileMode)0xFFF;
 
+    /// <summary>rwx for user, group and others.</summary>
+    public const UnixFileMode PermissionBits = (UnixFileMode)0x1FF;
+
     /// <summary>
     /// The canonical relative form of a stored name: "./" prefixes, "." components, repeated and
     /// trailing slashes dropped (GNU tar writes "./lib/", we write "lib/"). Returns "" for the
@@ -27,6 +30,19 @@ internal static class ArchivePath
         if (clean)
             return name;
         return string.Join('/', name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(c => c != "."));
+    }
+
+    /// <summary>
+    /// Whether a stored name is the archived folder itself: "./" (`tar -C dir .`), "/" (Python's
+    /// tarfile adding a folder with arcname="", as the Python kslurm's `kpy save` did), ".", "".
+    /// Any other absolute name is still absolute.
+    /// </summary>
+    public static bool IsRoot(string name)
+    {
+        foreach (string c in name.Split('/'))
+            if (c.Length > 0 && c != ".")
+                return false;
+        return true;
     }
 
     /// <summary>Orders names by Unicode code point, which is UTF-8 byte order (what `tar --sort=name`

@@ -35,8 +35,9 @@ public sealed class ExtractOptions
     /// Decides on symlinks whose target is absolute or leads out of the extracted tree
     /// (relative targets that stay inside are always created as they are). Receives the link's
     /// relative path and its stored target; returns the target to create, possibly rewritten, or
-    /// null to refuse the archive. An absolute result is created as given (the caller vouches
-    /// for it); a relative result must stay inside the tree. Null (the default): refuse them all.
+    /// null to refuse the archive. The result is created as given, wherever it points (the
+    /// caller vouches for it); nothing is ever written through it. Null (the default): refuse
+    /// them all.
     /// </summary>
     public Func<string, string, string?>? Symlink { get; init; }
 

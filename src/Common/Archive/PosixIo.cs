@@ -51,6 +51,18 @@ internal static unsafe partial class PosixIo
     [LibraryImport(Lib, EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int linkat(int olddirfd, string oldpath, int newdirfd, string newpath, int flags);
 
+    [LibraryImport(Lib, EntryPoint = "umask")]
+    private static partial int umask(int mask);
+
+    /// <summary>The process's umask. umask(2) is read by setting it, so a strict 077 stands in
+    /// for the instant until the old one is put back: a file created meanwhile is never more open.</summary>
+    public static UnixFileMode Umask()
+    {
+        int old = umask(0x3F);
+        umask(old);
+        return (UnixFileMode)(old & 0x1FF);
+    }
+
     private static IOException Error(string what, string path)
     {
         int errno = Marshal.GetLastPInvokeError();

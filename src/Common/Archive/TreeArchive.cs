@@ -45,10 +45,11 @@ public static class TreeArchive
     /// <see cref="ExtractOptions.Symlink"/> allows them, and entries that appear twice.
     /// </para>
     /// <para>
-    /// Restored exactly (the umask plays no part): modes, mtimes (symlinks and directories
-    /// included), symlinks, hard links. Owners are not changed. A "./" entry (archives of GNU
-    /// tar) sets the mode and mtime of <paramref name="targetDir"/> itself, as GNU tar does.
-    /// The result is the same tree `tar -xpf` gives.
+    /// Restored: mtimes (symlinks and directories included), symlinks, hard links, and modes as
+    /// GNU tar gives them to a normal user, for root too: minus the umask, never setuid or
+    /// setgid, sticky only on folders (a folder keeps a setgid bit inherited from its parent).
+    /// Owners are not changed. A root entry ("./" of GNU tar, "/" of Python's tarfile, ".")
+    /// sets the mode and mtime of <paramref name="targetDir"/> itself. Names must be valid UTF-8.
     /// </para>
     /// <para>
     /// Damaged input (corrupt compressed data, checksum mismatch, bad tar headers, an archive

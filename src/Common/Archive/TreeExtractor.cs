@@ -23,6 +23,12 @@ namespace Kslurm;
 /// are streamed to disk by the reading thread. Directories are created owner-writable and get
 /// their real mode and mtime last, deepest first, as GNU tar does.
 /// </para>
+/// <para>
+/// Modes are those GNU tar gives a normal user, for root too: the umask applies, and setuid and
+/// setgid never survive (nor sticky on a file), so an archive planted in a shared folder cannot
+/// hand whoever unpacks it a setuid program or a world-writable file. A folder keeps its sticky
+/// bit, and the setgid bit it inherits from a setgid parent (a lab's group folder).
+/// </para>
 /// </summary>
 internal sealed class TreeExtractor
 {
@@ -47,6 +53,7 @@ internal sealed class TreeExtractor
     private readonly string _target;
     private readonly ExtractOptions _options;
     private readonly string _archive;
+    private readonly UnixFileMode _umask = PosixIo.Umask();
     private readonly Dictionary<string, Node> _map = new(StringComparer.Ordinal);
     private readonly HashSet<string> _excluded = new(StringComparer.Ordinal);
     private readonly List<DirMeta?> _dirs = new();
@@ -125,6 +132,10 @@ internal sealed class TreeExtractor
             });
             if (entry == null)
                 break;
+            // .NET decodes names as UTF-8, replacing what is not: the file would be created under
+            // another name. kpy's save refuses such names too (one policy, and nothing renamed).
+            if (input.NotUtf8 is { } raw)
+                throw Refuse(raw, "the name is not valid UTF-8 (kpy archives need UTF-8 names)");
             _where = $"in entry '{entry.Name}'";
             Handle(entry);
             _lastEntry = entry.Name;
@@ -178,16 +189,17 @@ internal sealed class TreeExtractor
             Skip(entry);
             return;
         }
-        string rel = ArchivePath.Normalise(name)
+        string rel = ArchivePath.IsRoot(name) ? "" : ArchivePath.Normalise(name)
             ?? throw Refuse(name, name.StartsWith('/') ? "absolute path" : "path leads out of the target folder");
 
         if (rel.Length == 0)
         {
-            // "./" in archives made with `tar -C dir .`: the target folder's own mode and time.
+            // The archived folder itself ("./" of `tar -C dir .`, "/" of Python's tarfile): the
+            // target folder's own mode and time.
             if (type != TarEntryType.Directory)
                 throw Refuse(name, "the archive root is not a directory");
             (long rootSec, long rootNsec) = MTime(entry);
-            _rootMeta = new DirMeta("", entry.Mode & ArchivePath.ModeBits, rootSec, rootNsec);
+            _rootMeta = new DirMeta("", DirMode(entry.Mode), rootSec, rootNsec);
             return;
         }
         if (IsExcluded(rel))
@@ -204,7 +216,7 @@ internal sealed class TreeExtractor
         {
             case TarEntryType.Directory:
                 (long dirSec, long dirNsec) = MTime(entry);
-                var meta = new DirMeta(rel, entry.Mode & ArchivePath.ModeBits, dirSec, dirNsec);
+                var meta = new DirMeta(rel, DirMode(entry.Mode), dirSec, dirNsec);
                 if (existing != null)
                 {
                     if (existing.DirIndex < 0)
@@ -261,6 +273,9 @@ internal sealed class TreeExtractor
         }
     }
 
+    private UnixFileMode DirMode(UnixFileMode stored)
+        => stored & (ArchivePath.PermissionBits | UnixFileMode.StickyBit) & ~_umask;
+
     private bool IsExcluded(string rel)
     {
         if (_options.Exclude == null)
@@ -307,7 +322,7 @@ internal sealed class TreeExtractor
     private void ExtractFile(TarEntry entry, string rel, string full)
     {
         long size = entry.Length;
-        UnixFileMode mode = entry.Mode & ArchivePath.ModeBits;
+        UnixFileMode mode = entry.Mode & ArchivePath.PermissionBits & ~_umask;
         (long sec, long nsec) = MTime(entry);
         _files++;
         _bytes += size;
@@ -368,14 +383,14 @@ internal sealed class TreeExtractor
         bool external = false;
         if (stored.StartsWith('/') || !StaysInside(rel, stored))
         {
-            // Absolute, or relative but leading out: only the caller's policy can allow it.
+            // Absolute, or relative but leading out: only the caller's policy can allow it. The
+            // link is then data like any other; what keeps the extraction safe is that nothing
+            // is ever written through a link (CheckParents), wherever it points.
             string? decided = _options.Symlink?.Invoke(rel, stored);
             if (string.IsNullOrEmpty(decided))
                 throw Refuse(name, $"symlink to '{stored}', outside the target folder");
             target = decided;
-            external = target.StartsWith('/');
-            if (!external && !StaysInside(rel, target))
-                throw Refuse(name, $"symlink to '{target}', outside the target folder");
+            external = target.StartsWith('/') || !StaysInside(rel, target);
         }
         _map[rel] = new Node(Kind.Symlink) { LinkTarget = target, External = external };
         (long sec, long nsec) = MTime(entry);
@@ -497,7 +512,7 @@ internal sealed class TreeExtractor
         foreach (LinkMeta link in _symlinks)
         {
             Node node = _map[link.Rel];
-            if (!node.External && !StaysInside(link.Rel, link.Target))
+            if (!node.External && !StaysInside(link.Rel, link.Target) && _options.Symlink?.Invoke(link.Rel, link.Target) != link.Target)
                 throw Refuse(link.Rel, $"symlink to '{link.Target}' leads out of the target folder through other links of the archive");
         }
         foreach ((string rel, string target) in _hardlinks)
@@ -520,7 +535,9 @@ internal sealed class TreeExtractor
 
     private static void SetDirectory(string full, DirMeta d)
     {
-        PosixIo.Chmod(full, d.Mode);
+        // mkdir gave the folder the setgid bit if its parent has it: that one stays.
+        UnixFileMode inherited = FileStat.TryLStat(full) is { } st ? st.Mode & UnixFileMode.SetGroup : 0;
+        PosixIo.Chmod(full, d.Mode | inherited);
         PosixIo.SetMTime(full, d.Seconds, d.Nanoseconds);
     }
 
@@ -586,12 +603,19 @@ internal sealed class TreeExtractor
             _captured.SetLength(0);
         }
 
+        /// <summary>The raw name of the last entry, escaped, when it is not valid UTF-8 (set by
+        /// <see cref="CheckHeaders"/>).</summary>
+        public string? NotUtf8 { get; private set; }
+
         /// <summary>Checks the header blocks captured since <see cref="Capture"/>: the entry's own
-        /// header and the GNU long-name / PAX headers before it.</summary>
+        /// header and the GNU long-name / PAX headers before it. Also looks at the names as
+        /// stored (bytes), which the tar reader has already decoded.</summary>
         public void CheckHeaders()
         {
             ReadOnlySpan<byte> blocks = _captured.GetBuffer().AsSpan(0, (int)_captured.Length);
             _captureFrom = -1;
+            NotUtf8 = null;
+            bool longName = false, longLink = false;
             int at = 0;
             while (at + 512 <= blocks.Length)
             {
@@ -603,9 +627,86 @@ internal sealed class TreeExtractor
                 // 'L'/'K' (GNU long name/link), 'x'/'g' (PAX): metadata entries whose data comes
                 // before the next header; anything else is the entry itself.
                 if (h[156] is not ((byte)'L' or (byte)'K' or (byte)'x' or (byte)'g') || !TryParseOctal(h.Slice(124, 12), out long size))
+                {
+                    // The entry: its own name fields count unless a long name replaced them (their
+                    // truncated copy may end inside a character).
+                    if (!longName)
+                    {
+                        CheckName(Field(h.Slice(0, 100)));
+                        if (h.Slice(257, 6).SequenceEqual("ustar\0"u8))
+                            CheckName(Field(h.Slice(345, 155))); // POSIX prefix
+                    }
+                    if (!longLink)
+                        CheckName(Field(h.Slice(157, 100)));
                     return;
-                at += 512 + (int)Math.Min((size + 511) & ~511L, int.MaxValue - 1024);
+                }
+                int dataAt = at + 512;
+                int dataLength = (int)Math.Min(size, Math.Max(0, blocks.Length - dataAt));
+                ReadOnlySpan<byte> data = blocks.Slice(dataAt, dataLength);
+                switch ((char)h[156])
+                {
+                    case 'L':
+                        longName = true;
+                        CheckName(Field(data));
+                        break;
+                    case 'K':
+                        longLink = true;
+                        CheckName(Field(data));
+                        break;
+                    case 'x':
+                        // Records "LEN key=value\n"; Python's tarfile stores undecodable names
+                        // as raw bytes with hdrcharset=BINARY.
+                        while (data.Length > 0)
+                        {
+                            int space = data.IndexOf((byte)' ');
+                            if (space <= 0 || !int.TryParse(data[..space], out int len) || len <= space || len > data.Length)
+                                break;
+                            ReadOnlySpan<byte> record = data.Slice(space + 1, len - space - 2);
+                            int eq = record.IndexOf((byte)'=');
+                            if (eq > 0)
+                            {
+                                ReadOnlySpan<byte> key = record[..eq];
+                                if (key.SequenceEqual("path"u8))
+                                {
+                                    longName = true;
+                                    CheckName(record[(eq + 1)..]);
+                                }
+                                else if (key.SequenceEqual("linkpath"u8))
+                                {
+                                    longLink = true;
+                                    CheckName(record[(eq + 1)..]);
+                                }
+                            }
+                            data = data[len..];
+                        }
+                        break;
+                }
+                at = dataAt + (int)Math.Min((size + 511) & ~511L, int.MaxValue - 1024);
             }
+        }
+
+        private static ReadOnlySpan<byte> Field(ReadOnlySpan<byte> field)
+        {
+            int nul = field.IndexOf((byte)0);
+            return nul < 0 ? field : field[..nul];
+        }
+
+        private void CheckName(ReadOnlySpan<byte> name)
+        {
+            if (NotUtf8 != null || System.Text.Unicode.Utf8.IsValid(name))
+                return;
+            // Valid parts as text, every other byte as \xNN.
+            var text = new System.Text.StringBuilder();
+            while (name.Length > 0)
+            {
+                if (System.Text.Rune.DecodeFromUtf8(name, out System.Text.Rune rune, out int used) == System.Buffers.OperationStatus.Done)
+                    text.Append(rune.ToString());
+                else
+                    foreach (byte b in name[..Math.Max(used, 1)])
+                        text.Append($"\\x{b:x2}");
+                name = name[Math.Max(used, 1)..];
+            }
+            NotUtf8 = text.ToString();
         }
 
         private static bool ChecksumMatches(ReadOnlySpan<byte> h)

@@ -239,7 +239,7 @@ internal sealed class TreeWriter
             {
                 // .NET decodes names as UTF-8; one that is not cannot be opened again by name.
                 if (name.Contains('\uFFFD'))
-                    throw new KslurmException($"cannot archive {childFull}: the name is not valid UTF-8",
+                    throw new KslurmException($"cannot archive {childFull.Replace('\uFFFD', '?')}: the name is not valid UTF-8",
                         "rename the file (kpy archives need UTF-8 names)");
                 continue; // vanished since it was listed
             }

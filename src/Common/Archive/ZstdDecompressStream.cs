@@ -124,6 +124,38 @@ public sealed class ZstdDecompressStream : Stream
         }
     }
 
+    /// <summary>
+    /// Streaming decoding only (threads = 1): decodes the rest of the current frame, discarding
+    /// it, so that its checksum is verified. Stops early (returns false) after
+    /// <paramref name="limit"/> bytes, for frames of unknown size.
+    /// </summary>
+    public bool FinishFrame(long limit)
+    {
+        ThrowIfUnusable();
+        if (_threads != 1)
+            throw new InvalidOperationException("FinishFrame needs a streaming decoder (threads = 1)");
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(1 << 17);
+        try
+        {
+            for (long done = 0; _inFrame; done += scratch.Length)
+            {
+                if (done >= limit)
+                    return false;
+                ReadStreaming(scratch, stopAtFrameEnd: true);
+            }
+            return true;
+        }
+        catch (Exception e)
+        {
+            _fault = e;
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
     public override int Read(byte[] buffer, int offset, int count)
     {
         ValidateBufferArguments(buffer, offset, count);

@@ -38,6 +38,10 @@ public static class Entry
             case UnauthorizedAccessException or IOException:
                 Output.Error(tool, e.Message);
                 return 1;
+            case StoppedBySignalException s:
+                if (s.Signal != 2) // after Ctrl-C the terminal shows ^C; a job log should say why it ended
+                    Output.Note(tool, s.Signal == 15 ? "stopped by SIGTERM" : $"stopped by signal {s.Signal}");
+                return 128 + s.Signal;
             case OperationCanceledException:
                 return 130;
             default:

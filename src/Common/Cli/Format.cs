@@ -25,9 +25,11 @@ public static class Format
         return $"{l.Year:D4}-{l.Month:D2}-{l.Day:D2} {l.Hour:D2}:{l.Minute:D2}";
     }
 
-    /// <summary>Left-aligned columns separated by two spaces; the first row is the header.</summary>
+    /// <summary>Left-aligned columns separated by two spaces; the first row is the header.
+    /// Cells are data (names on disk, archive records): shown through <see cref="Output.Safe"/>.</summary>
     public static string Table(IReadOnlyList<string[]> rows)
     {
+        rows = [.. rows.Select(r => r.Select(Output.Safe).ToArray())];
         var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
         return string.Concat(rows.Select(r =>
             string.Join("  ", r.Select((c, i) => i == r.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd() + "\n"));

@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Text;
+using Tomlyn;
+using Tomlyn.Model;
 
 namespace Kslurm;
 
 /// <summary>
-/// kslurm's flat dotted keys ("account", "account.cpu") over a TOML tree. TOML cannot give a key
-/// both a value and children, so a key that has children keeps its own value in the child
+/// kslurm's flat dotted keys ("account", "account.cpu") read from a TOML model. TOML cannot give a
+/// key both a value and children, so a key that has children keeps its own value in the child
 /// "default": `account = "x"` alone, or `[account] default = "x", cpu = "y"` once it has children.
+/// Writes are <see cref="ConfigEdit"/>'s.
 /// </summary>
 public static class ConfigTree
 {
@@ -23,12 +26,19 @@ public static class ConfigTree
 
     static bool IsKeyChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '-';
 
-    /// <summary>The key's own value as text, or null when it has none (an empty string counts as none).</summary>
-    public static string? Get(TomlTable root, string key)
+    /// <summary>The key's own value (itself, or its "default" child), or null when it has none.</summary>
+    public static object? OwnValue(TomlTable root, string key)
     {
         var node = Find(root, Split(key));
         if (node is TomlTable t)
             node = t.TryGetValue(Own, out var own) && own is not TomlTable ? own : null;
+        return node;
+    }
+
+    /// <summary>The key's own value as text, or null when it has none (an empty string counts as none).</summary>
+    public static string? Get(TomlTable root, string key)
+    {
+        var node = OwnValue(root, key);
         var text = node is null ? null : Render(node);
         return string.IsNullOrEmpty(text) ? null : text;
     }
@@ -55,84 +65,11 @@ public static class ConfigTree
                 foreach (var kv in Flatten(t, prefix.Length == 0 ? k : $"{prefix}.{k}"))
                     yield return kv;
             }
-            else if (Render(v) is { Length: > 0 } text)
+            else if (v is not null && Render(v) is { Length: > 0 } text)
             {
                 yield return (key, text);
             }
         }
-    }
-
-    public static void Set(TomlTable root, string key, object value)
-    {
-        var path = Split(key);
-        var table = root;
-        for (var i = 0; i < path.Length - 1; i++)
-        {
-            if (!table.TryGetValue(path[i], out var next))
-            {
-                next = new TomlTable();
-                table[path[i]] = next;
-            }
-            else if (next is TomlArray)
-            {
-                throw new KslurmException($"'{string.Join('.', path[..(i + 1)])}' is a list and cannot hold '{key}'");
-            }
-            else if (next is not TomlTable)
-            {
-                // The key gains children: keep its own value under "default".
-                var promoted = new TomlTable { [Own] = next };
-                table[path[i]] = promoted;
-                next = promoted;
-            }
-            table = (TomlTable)next;
-        }
-        var last = path[^1];
-        if (table.TryGetValue(last, out var existing) && existing is TomlTable sub)
-            sub[Own] = value;
-        else
-            table[last] = value;
-    }
-
-    /// <summary>Removes the key's own value (children stay). Returns false if it had none.</summary>
-    public static bool Unset(TomlTable root, string key)
-    {
-        var path = Split(key);
-        var parents = new List<(TomlTable Table, string Key)>();
-        var table = root;
-        for (var i = 0; i < path.Length - 1; i++)
-        {
-            if (!table.TryGetValue(path[i], out var next) || next is not TomlTable t)
-                return false;
-            parents.Add((table, path[i]));
-            table = t;
-        }
-        var last = path[^1];
-        if (!table.TryGetValue(last, out var node))
-            return false;
-        if (node is TomlTable own)
-        {
-            if (!own.Remove(Own))
-                return false;
-            Tidy(table, last);
-        }
-        else
-        {
-            table.Remove(last);
-        }
-        // Drop tables left empty, and fold {default = v} back into a plain value.
-        for (var i = parents.Count - 1; i >= 0; i--)
-            Tidy(parents[i].Table, parents[i].Key);
-        return true;
-    }
-
-    static void Tidy(TomlTable parent, string key)
-    {
-        if (parent[key] is not TomlTable t)
-            return;
-        if (t.Count == 0)
-            parent.Remove(key);
-        else if (t.Count == 1 && t.TryGetValue(Own, out var v) && v is not TomlTable)
-            parent[key] = v;
     }
 
     /// <summary>Children of a key, excluding its own value, as (dotted key, text).</summary>
@@ -147,18 +84,45 @@ public static class ConfigTree
         string s => s,
         bool b => b ? "true" : "false",
         long l => l.ToString(CultureInfo.InvariantCulture),
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        TomlArray a => "[" + string.Join(", ", a.Select(RenderQuoted)) + "]",
+        double d => double.IsNaN(d) ? "nan" : double.IsInfinity(d) ? (d > 0 ? "inf" : "-inf") : d.ToString("R", CultureInfo.InvariantCulture),
+        TomlDateTime dt => dt.ToString(),
+        TomlArray a => "[" + string.Join(", ", a.Select(x => x is null ? "" : RenderQuoted(x))) + "]",
+        TomlTableArray ta => "[" + string.Join(", ", ta.Select(RenderQuoted)) + "]",
+        TomlTable t => "{ " + string.Join(", ", t.Select(kv => $"{kv.Key} = {(kv.Value is null ? "" : RenderQuoted(kv.Value))}")) + " }",
         _ => value.ToString() ?? "",
     };
 
-    static string RenderQuoted(object value)
+    /// <summary>What a value is, in words for an error message.</summary>
+    public static string Describe(object value) => value switch
     {
-        if (value is not string s)
-            return Render(value);
+        string s => $"the string \"{s}\"",
+        bool b => $"the boolean {(b ? "true" : "false")}",
+        long or double => $"the number {Render(value)}",
+        TomlDateTime => $"the date {Render(value)}",
+        TomlArray or TomlTableArray => $"the list {Render(value)}",
+        TomlTable => "a table",
+        _ => Render(value),
+    };
+
+    static string RenderQuoted(object value) => value is string s ? Quote(s) : Render(value);
+
+    /// <summary>A TOML basic string.</summary>
+    public static string Quote(string s)
+    {
         var sb = new StringBuilder("\"");
         foreach (var c in s)
-            sb.Append(c switch { '"' => "\\\"", '\\' => "\\\\", _ => c.ToString() });
+        {
+            sb.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\t' => "\\t",
+                '\r' => "\\r",
+                < ' ' or '\x7f' => $"\\u{(int)c:X4}",
+                _ => c.ToString(),
+            });
+        }
         return sb.Append('"').ToString();
     }
 }

@@ -1,3 +1,5 @@
+using Tomlyn.Model;
+
 namespace Kslurm;
 
 /// <summary>
@@ -24,12 +26,43 @@ public sealed class Settings
         return new Settings(user, ConfigFile.Load(Paths.SiteConfigFile));
     }
 
-    /// <summary>The effective value of a key: the user's, else the site's. Empty means unset.</summary>
-    public string? Get(string key) => ConfigTree.Get(User.Root, key) ?? ConfigTree.Get(Site.Root, key);
+    /// <summary>The keys kslurm itself reads (besides templates.NAME.*); each holds a string.</summary>
+    public static readonly string[] Known = ["account", "account.cpu", "account.gpu", "pipdir"];
 
-    public string? Origin(string key)
-        => ConfigTree.Get(User.Root, key) is not null ? User.Path
-         : ConfigTree.Get(Site.Root, key) is not null ? Site.Path : null;
+    /// <summary>
+    /// The effective value of a key: the user's, else the site's. Empty means unset. A known key
+    /// holding anything but a string (a hand edit such as `gpu = true`) is an error naming the
+    /// key, the expected type and where it is, never a value used as if it were right.
+    /// </summary>
+    public string? Get(string key) => Value(User, key, false) ?? Value(Site, key, true);
+
+    /// <summary>The site file's value alone (`kslurm config --site KEY`).</summary>
+    public string? GetSite(string key) => Value(Site, key, true);
+
+    static string? Value(ConfigFile file, string key, bool site)
+    {
+        if (!Known.Contains(key))
+            return ConfigTree.Get(file.Root, key);
+        var node = ConfigTree.OwnValue(file.Root, key);
+        if (node is null || node is "")
+            return null;
+        var what = key == "pipdir" ? "an absolute path in quotes, such as \"/project/def-lab/me/.kslurm\"" : "an account name in quotes, such as \"def-lab\"";
+        var path = ConfigTree.Split(key);
+        string[] at = ConfigTree.Find(file.Root, path) is TomlTable ? [.. path, ConfigTree.Own] : path;
+        if (node is not string s)
+            throw new KslurmException($"{file.Where(at)}: {key} must be {what}, not {ConfigTree.Describe(node)}",
+                $"set it with: kslurm config {(site ? "--site " : "")}{key} VALUE");
+        if (key == "pipdir")
+        {
+            // A hand-written ~/ means the home folder; anything else relative would depend on the current folder.
+            if (s.StartsWith("~/", StringComparison.Ordinal))
+                s = System.IO.Path.Combine(Paths.Home, s[2..]);
+            if (!System.IO.Path.IsPathRooted(s))
+                throw new KslurmException($"{file.Where(at)}: pipdir must be an absolute path, not \"{s}\"",
+                    $"set it with: kslurm config {(site ? "--site " : "")}pipdir FOLDER (a relative FOLDER is made absolute)");
+        }
+        return s;
+    }
 
     /// <summary>Every effective key, user values shadowing site values.</summary>
     public IEnumerable<(string Key, string Value, bool FromSite)> List()
@@ -82,11 +115,11 @@ public sealed class Settings
             return user;
         }
         var skipped = new List<string>();
-        user.Update(root =>
+        user.Update(edit =>
         {
             foreach (var (k, v) in values)
             {
-                try { ConfigTree.Set(root, k, v); }
+                try { edit.Set(k, v); }
                 catch (KslurmException) { skipped.Add(k); }
             }
         });

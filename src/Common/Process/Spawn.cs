@@ -60,6 +60,7 @@ internal static unsafe partial class Spawn
             var rc = PosixSpawn(out var pid, path, fa, attr, [.. argv, null], envp);
             if (rc != 0)
                 throw new KslurmException($"cannot run {argv[0]}: {Libc.ErrorText(rc)}");
+            Interrupt.Started(pid);
             return pid;
         }
         finally
@@ -91,6 +92,7 @@ internal static unsafe partial class Spawn
             if (errno != Libc.EINTR)
                 throw new KslurmException($"cannot wait for process {pid}: {Libc.ErrorText(errno)}");
         }
+        Interrupt.Ended(pid);
         var signal = status & 0x7f;
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
     }
@@ -108,6 +110,7 @@ internal static unsafe partial class Spawn
         }
         if (r == 0)
             return null;
+        Interrupt.Ended(pid);
         var signal = status & 0x7f;
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
     }

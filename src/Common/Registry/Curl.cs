@@ -4,11 +4,13 @@ using System.Text;
 namespace Kslurm;
 
 /// <summary>One HTTP GET to make with curl.</summary>
-internal sealed class CurlRequest(string url, string outputFile)
+internal sealed class CurlRequest(string url, string? outputFile)
 {
     public string Url { get; } = url;
-    public string OutputFile { get; } = outputFile;
-    /// <summary>Request headers, e.g. Authorization: they go into the private config file, not argv.</summary>
+    /// <summary>Where the body goes; null keeps it in memory (<see cref="CurlResponse.Body"/>), for
+    /// answers that are secrets (tokens) and must never touch a file.</summary>
+    public string? OutputFile { get; } = outputFile;
+    /// <summary>Request headers, e.g. Authorization: they go to curl on its stdin, never argv or a file.</summary>
     public List<string> Headers { get; } = [];
     /// <summary>user:password for Basic auth (token realms); also kept off the command line.</summary>
     public string? UserPassword { get; init; }
@@ -22,7 +24,7 @@ internal sealed class CurlRequest(string url, string outputFile)
 }
 
 /// <summary>What came back: curl's exit code, the final HTTP status and that response's headers.</summary>
-internal sealed record CurlResponse(int Exit, int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, string Error)
+internal sealed record CurlResponse(int Exit, int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, string Error, string Body = "")
 {
     public bool Transferred => Exit == 0 && Status is >= 200 and < 300;
 
@@ -48,26 +50,29 @@ internal sealed record CurlResponse(int Exit, int Status, IReadOnlyList<KeyValue
 
 /// <summary>
 /// HTTP through the curl program: on every login node, and it keeps TLS, proxies and HTTP/2 out
-/// of our binaries (System.Net.Http would add megabytes). Everything but the config path goes
-/// into a config file (mode 0600, deleted afterwards) so no URL, token or password is visible in
-/// the process list. curl's own ~/.curlrc is ignored (-q) for predictable behaviour.
+/// of our binaries (System.Net.Http would add megabytes). Every option goes to curl as a config
+/// on its standard input (`-K -`): no URL, token or password is visible in the process list, and
+/// none is ever written to a file, so a kill -9 leaves no credential behind. curl's own
+/// ~/.curlrc is ignored (-q) for predictable behaviour.
 /// </summary>
 internal static class Curl
 {
     public static CurlResponse Get(CurlRequest req, string program = "curl", string? tempRoot = null)
     {
-        // Private (0700) and new: nobody else can read the config or swap files in it.
+        Interrupt.Check();
+        // Private (0700) and new: nobody else can read the response headers or swap files in it.
         var scratch = Path.Combine(tempRoot ?? Path.GetTempPath(), $"kslurm-curl-{Unique()}");
         Directory.CreateDirectory(scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
-            var config = Path.Combine(scratch, "config");
             var headerFile = Path.Combine(scratch, "headers");
             var cfg = new StringBuilder();
             Line(cfg, "url", req.Url);
-            Line(cfg, "output", req.OutputFile);
+            if (req.OutputFile is not null)
+                Line(cfg, "output", req.OutputFile);
             Line(cfg, "dump-header", headerFile);
-            Line(cfg, "write-out", "%{http_code}");
+            // After the body when it comes to stdout: the status is what follows the last newline.
+            Line(cfg, "write-out", "\\n%{http_code}");
             Line(cfg, "user-agent", $"kslurm/{BuildInfo.Version}");
             Line(cfg, "connect-timeout", ((int)req.ConnectTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture));
             // A stalled transfer (under 1 KB/s for a minute) fails, and is retried by the caller.
@@ -89,25 +94,19 @@ internal static class Curl
                 Line(cfg, "user", req.UserPassword);
             foreach (var h in req.Headers)
                 Line(cfg, "header", h);
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            };
-            using (var fs = new FileStream(config, options))
-                fs.Write(new UTF8Encoding(false).GetBytes(cfg.ToString()));
 
-            var r = ChildProcess.Capture([program, "-q", "-K", config]);
-            var status = int.TryParse(r.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : 0;
+            var r = ChildProcess.Capture([program, "-q", "-K", "-"], stdin: cfg.ToString());
+            Interrupt.Check(); // stopped by a signal: the finally below still cleans up
+            var cut = r.Stdout.LastIndexOf('\n');
+            var status = int.TryParse(r.Stdout.AsSpan(cut + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : 0;
+            var body = cut > 0 ? r.Stdout[..cut] : "";
             var headers = File.Exists(headerFile) ? LastResponseHeaders(File.ReadAllText(headerFile)) : [];
             var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var error = lines.Length > 0 ? lines[^1] : "";
-            return new CurlResponse(r.ExitCode, status, headers, error);
+            return new CurlResponse(r.ExitCode, status, headers, error, body);
         }
         finally
         {
-            AtomicFile.TryDelete(Path.Combine(scratch, "config"));
             AtomicFile.TryDelete(Path.Combine(scratch, "headers"));
             try { Directory.Delete(scratch); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }

@@ -84,10 +84,9 @@ internal sealed class RegistryAuth(RegistryOptions options, Func<CurlRequest, Cu
         query.Append(query.Length > 0 ? "&" : "").Append("scope=").Append(Escape(scope));
         var url = realm + (realm.Contains('?') ? "&" : "?") + query;
 
-        var output = Path.Combine(options.TempDirectory ?? Path.GetTempPath(), $"kslurm-token-{Curl.Unique()}");
-        try
+        // The token is a credential: it comes back in memory (curl's stdout), never in a file.
         {
-            var r = send(new CurlRequest(url, output)
+            var r = send(new CurlRequest(url, null)
             {
                 UserPassword = credential is null ? null : $"{credential.Username}:{credential.Password}",
                 MaxBytes = 1024 * 1024,
@@ -105,7 +104,7 @@ internal sealed class RegistryAuth(RegistryOptions options, Func<CurlRequest, Cu
             if (r.Status != 200)
                 throw RegistryClient.Fail(image, $"the token service {realmHost} answered HTTP {r.Status}",
                     r.Status >= 500 ? "the registry has trouble; try again later" : "try again later; if it persists, report it to the registry's operators");
-            var json = File.Exists(output) ? File.ReadAllBytes(output) : [];
+            var json = Encoding.UTF8.GetBytes(r.Body);
             string? token = null;
             try
             {
@@ -116,10 +115,6 @@ internal sealed class RegistryAuth(RegistryOptions options, Func<CurlRequest, Cu
             if (string.IsNullOrEmpty(token) || Curl.HasControl(token))
                 throw RegistryClient.Fail(image, $"the token service {realmHost} gave no token", "try again later; if it persists, report it to the registry's operators");
             return token;
-        }
-        finally
-        {
-            AtomicFile.TryDelete(output);
         }
     }
 

@@ -53,8 +53,8 @@ public sealed partial class RegistryClient
                 Say($"{Size(have)} of {Size(total)} ({have * 100 / Math.Max(1, total)}%)");
             told = have;
         }
-        if (failure is KslurmException k)
-            throw k;
+        if (failure is KslurmException or StoppedBySignalException)
+            throw failure;
         if (failure is not null)
             throw new KslurmException($"{image.Ref.Canonical}: download failed: {failure.Message}", inner: failure);
     }

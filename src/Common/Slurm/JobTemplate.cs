@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tomlyn.Model;
 
 namespace Kslurm;
 

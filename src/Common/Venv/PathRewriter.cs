@@ -62,9 +62,6 @@ internal sealed class PathRewriter
     }
 
     /// <summary>True when the path is the new path or below it.</summary>
-    public bool IsUnderNew(string path)
-        => path == NewPath || path.StartsWith(NewPath + "/", StringComparison.Ordinal);
-
     /// <summary>
     /// Replaces every old path at a boundary. Returns null when nothing changed. With a shell
     /// syntax, a match outside any quotes becomes a single-quoted word when the new path needs it

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Kslurm;
 
 /// <summary>What <see cref="VenvRelocation.RelocateInPlace"/> did.</summary>
-public sealed record VenvRelocationReport(IReadOnlyList<string> RewrittenFiles, IReadOnlyList<string> RewrittenLinks, IReadOnlyList<string> RemovedLinks);
+public sealed record VenvRelocationReport(IReadOnlyList<string> RewrittenFiles, IReadOnlyList<string> RewrittenLinks);
 
 public sealed partial class VenvRelocation
 {
@@ -13,8 +13,8 @@ public sealed partial class VenvRelocation
     /// <summary>
     /// Applies the same rules to a venv already on disk: rewritten files are replaced atomically
     /// (temp file + rename, mode kept; hard links to a uv cache are therefore never written
-    /// through), their stale __pycache__ entries are removed, symlinks are retargeted, and refused
-    /// symlinks are removed. Symlinked folders (lib64 -> lib) are not followed. A binary is
+    /// through), their stale __pycache__ entries are removed, symlinks into an old path are
+    /// retargeted (all others are kept). Symlinked folders (lib64 -> lib) are not followed. A binary is
     /// recognised from its first 64 KiB and never loaded whole.
     /// </summary>
     public static VenvRelocationReport RelocateInPlace(string venvDir, VenvRelocation relocation)
@@ -25,7 +25,6 @@ public sealed partial class VenvRelocation
             throw new DirectoryNotFoundException($"{root} is not a directory");
         var files = new List<string>();
         var links = new List<string>();
-        var removed = new List<string>();
         var pending = new Stack<string>();
         pending.Push("");
         while (pending.Count > 0)
@@ -37,17 +36,11 @@ public sealed partial class VenvRelocation
                 var rel = relDir.Length == 0 ? entry.Name : relDir + "/" + entry.Name;
                 if (entry.LinkTarget is { } target)
                 {
-                    var moved = relocation.RewriteSymlink(rel, target);
-                    if (moved == target)
+                    if (relocation.RewriteSymlink(rel, target) is not { } moved || moved == target)
                         continue;
                     File.Delete(entry.FullName);
-                    if (moved is null)
-                        removed.Add(rel);
-                    else
-                    {
-                        File.CreateSymbolicLink(entry.FullName, moved);
-                        links.Add(rel);
-                    }
+                    File.CreateSymbolicLink(entry.FullName, moved);
+                    links.Add(rel);
                 }
                 else if (entry is DirectoryInfo)
                     pending.Push(rel);
@@ -56,7 +49,7 @@ public sealed partial class VenvRelocation
             }
         }
         files.Sort(StringComparer.Ordinal);
-        return new VenvRelocationReport(files, links, removed);
+        return new VenvRelocationReport(files, links);
     }
 
     static bool RelocateFile(FileInfo file, string rel, VenvRelocation relocation)

@@ -100,24 +100,17 @@ public sealed partial class VenvRelocation
 
     /// <summary>
     /// The target a symlink must have at the new path: an absolute target under an old path moves
-    /// to the new path; a relative target that stays inside the venv, and an interpreter link
-    /// (bin/python, python3, python3.X, pypy...) to an absolute base interpreter, are kept.
-    /// Null = refuse the link (it leaves the venv and is not an interpreter link).
+    /// to the new path; every other target is kept as it is, wherever it points (a symlink is
+    /// data: Debian's `sitecustomize.py -> /etc/...`, module and conda trees, relative links out
+    /// of the venv). Null only for a target no file system holds (empty, or with a NUL).
     /// </summary>
     public string? RewriteSymlink(string relPath, string linkTarget)
     {
-        var rel = NormalizeRelative(relPath);
         if (linkTarget.Length == 0 || linkTarget.Contains('\0'))
             return null;
-        if (linkTarget.StartsWith('/'))
-        {
-            if (_paths.MapPath(linkTarget) is { } moved)
-                return moved;
-            if (_paths.IsUnderNew(linkTarget))
-                return linkTarget; // already relocated
-            return IsInterpreterLink(rel) ? linkTarget : null;
-        }
-        return StaysInside(rel, linkTarget) ? linkTarget : null;
+        if (linkTarget.StartsWith('/') && _paths.MapPath(linkTarget) is { } moved)
+            return moved;
+        return linkTarget;
     }
 
     // ---- classification -------------------------------------------------------------------------
@@ -165,47 +158,6 @@ public sealed partial class VenvRelocation
         ActivatorKind.Fish => ShellSyntax.Fish,
         _ => ShellSyntax.None,
     };
-
-    /// <summary>bin/python, python3, python3.11, python3.13t, pypy3, pypy3.10 (the names venv and virtualenv link to the base interpreter).</summary>
-    internal static bool IsInterpreterLink(string rel)
-    {
-        if (!rel.StartsWith("bin/", StringComparison.Ordinal) || rel.IndexOf('/', 4) >= 0)
-            return false;
-        var name = rel[4..];
-        var stem = name.StartsWith("python", StringComparison.Ordinal) ? name[6..]
-            : name.StartsWith("pypy", StringComparison.Ordinal) ? name[4..] : null;
-        if (stem is null)
-            return false;
-        if (stem.EndsWith('t') || stem.EndsWith('w'))
-            stem = stem[..^1];
-        return stem.All(c => char.IsAsciiDigit(c) || c == '.');
-    }
-
-    /// <summary>
-    /// A relative target resolved lexically against the link's folder never climbs above the venv
-    /// root. Lexical: it assumes the folders on the way are real folders, as in a venv; the
-    /// extractor must not write through symlinks in any case.
-    /// </summary>
-    internal static bool StaysInside(string rel, string target)
-    {
-        var parts = new List<string>(rel.Split('/', StringSplitOptions.RemoveEmptyEntries));
-        if (parts.Count > 0)
-            parts.RemoveAt(parts.Count - 1); // the link itself
-        foreach (var part in target.Split('/'))
-        {
-            if (part is "" or ".")
-                continue;
-            if (part == "..")
-            {
-                if (parts.Count == 0)
-                    return false;
-                parts.RemoveAt(parts.Count - 1);
-            }
-            else
-                parts.Add(part);
-        }
-        return true;
-    }
 
     // ---- validation -------------------------------------------------------------------------------
 

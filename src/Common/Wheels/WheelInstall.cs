@@ -1,3 +1,5 @@
+using Tomlyn.Model;
+
 namespace Kslurm;
 
 /// <summary>
@@ -17,15 +19,7 @@ public static class WheelInstall
             throw new KslurmException($"{file} does not exist");
         if (!file.EndsWith(".toml", StringComparison.OrdinalIgnoreCase))
             return ["-r", file];
-        TomlTable doc;
-        try
-        {
-            doc = Toml.ParseFile(file);
-        }
-        catch (TomlException e)
-        {
-            throw new KslurmException($"{file}: {e.Message}");
-        }
+        var doc = TomlText.Parse(File.ReadAllBytes(file), file).Model;
         var deps = new List<string>();
         if (doc.TryGetValue("project", out var p) && p is TomlTable project && project.TryGetValue("dependencies", out var d) && d is TomlArray list)
             deps.AddRange(list.OfType<string>());

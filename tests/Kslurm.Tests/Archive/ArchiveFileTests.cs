@@ -71,13 +71,14 @@ public class ArchiveFileTests
         byte[] full = File.ReadAllBytes(archive);
         Assert.True(full.Length > 12_000_000);
 
-        // Only the start of the file is read...
+        // Only the first frame is read (to its checksum: 4 MiB of incompressible data here)...
         var counting = new CountingStream(new MemoryStream(full));
         Assert.Equal(Meta.Content.ToArray(), ArchiveFile.ReadLeading(counting, ".kpy.json", "a.tar.zst"));
-        Assert.InRange(counting.BytesRead, 1, 1 << 20);
+        Assert.InRange(counting.BytesRead, 1, ZstdCompressStream.DefaultChunkSize + (1 << 20));
 
-        // ...so a file whose tail is gone still gives its metadata, while extracting it fails.
-        File.WriteAllBytes(dir.Sub("cut.tar.zst"), full[..(full.Length / 3)]);
+        // ...so a file whose tail (after the first frame) is gone still gives its metadata,
+        // while extracting it fails.
+        File.WriteAllBytes(dir.Sub("cut.tar.zst"), full[..(ZstdCompressStream.DefaultChunkSize * 3 / 2)]);
         Assert.Equal(Meta.Content.ToArray(), ArchiveFile.ReadLeading(dir.Sub("cut.tar.zst"), ".kpy.json"));
         var e = Assert.Throws<KslurmException>(() => ExtractArchive(dir.Sub("cut.tar.zst"), dir.Sub("out"), AnyLinks));
         Assert.Contains("cut.tar.zst: damaged archive (in entry 'data/blob", e.Message);
@@ -92,7 +93,7 @@ public class ArchiveFileTests
         BuildSampleTree(src);
         Sh($"{Tar} -czf {Q(archive)} -C {Q(src)} .");
         ExtractArchive(archive, dir.Sub("out"), AnyLinks);
-        AssertSameTree(Snapshot(src), Snapshot(dir.Sub("out")));
+        AssertSameTree(AsExtracted(Snapshot(src)), Snapshot(dir.Sub("out")));
 
         // A leading entry works for gzip too (here: the "./" root entry is first, so null).
         Assert.Null(ArchiveFile.ReadLeading(archive, ".kpy.json"));

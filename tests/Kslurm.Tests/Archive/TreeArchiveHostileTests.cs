@@ -81,6 +81,36 @@ public class TreeArchiveHostileTests
         Assert.Contains("absolute path", e.Message);
     }
 
+    [Theory]
+    [InlineData("/")]    // Python's tarfile adding the folder with arcname="" (the Python kslurm's kpy save)
+    [InlineData("./")]   // tar -C dir .
+    [InlineData(".")]
+    [InlineData("//")]
+    [InlineData("/./")]
+    public void RootEntryIsTheTargetItself(string name)
+    {
+        using var s = new Scene();
+        TreeArchive.Extract(new MemoryStream(Craft(w =>
+        {
+            w.AddDir(name, 0x1C0);
+            w.AddFile("f");
+        })), s.Target, ExtractOptions.Default);
+        Assert.Equal("0700", Snapshot(s.Target, includeRoot: true)["."].Mode);
+        Assert.True(File.Exists(Path.Combine(s.Target, "f")));
+    }
+
+    [Fact]
+    public void RootEntryThatIsNotAFolderIsRefused()
+    {
+        using var s = new Scene();
+        var e = s.Refused(Craft(w =>
+        {
+            w.AddFile("/", "x");
+            After(w);
+        }), "/");
+        Assert.Contains("the archive root is not a directory", e.Message);
+    }
+
     [Fact]
     public void AbsoluteNamePax()
     {
@@ -214,11 +244,22 @@ public class TreeArchiveHostileTests
     }
 
     [Fact]
-    public void PolicyReturningAnOutsideRelativeTargetIsRefused()
+    public void AnApprovedRelativeLinkOutIsCreatedButNeverWrittenThrough()
     {
         using var s = new Scene();
-        s.Refused(Craft(w => w.AddLink(TarEntryType.SymbolicLink, "l", "/x")), "l",
+        TreeArchive.Extract(new MemoryStream(Craft(w => w.AddLink(TarEntryType.SymbolicLink, "l", "/x"))), s.Target,
             new ExtractOptions { Symlink = (_, _) => "../outside" });
+        Assert.Equal("../outside", new FileInfo(Path.Combine(s.Target, "l")).LinkTarget);
+
+        Directory.Delete(s.Target, recursive: true);
+        Directory.CreateDirectory(s.Target);
+        s.Refused(Craft(w =>
+        {
+            w.AddLink(TarEntryType.SymbolicLink, "l", "../outside");
+            w.AddLink(TarEntryType.SymbolicLink, "m", "l/..");
+            w.AddFile("m/outside/passwd", "pwned");
+            After(w);
+        }), "m/outside/passwd", AnyLinks);
     }
 
     [Fact]

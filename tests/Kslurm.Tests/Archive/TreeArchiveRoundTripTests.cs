@@ -22,9 +22,9 @@ public class TreeArchiveRoundTripTests
         AssertSameTree(expected, Snapshot(dir.Sub("gnu")));
 
         ArchiveStats extracted = ExtractArchive(archive, dir.Sub("ours"), AnyLinks);
-        AssertSameTree(expected, Snapshot(dir.Sub("ours")));
+        AssertSameTree(AsExtracted(expected), Snapshot(dir.Sub("ours")));
         // Same root too: neither tool touches the target folder, as no "./" entry is stored.
-        AssertSameTree(Snapshot(dir.Sub("gnu"), includeRoot: true).Where(kv => kv.Key != ".").ToDictionary(),
+        AssertSameTree(AsExtracted(Snapshot(dir.Sub("gnu"), includeRoot: true).Where(kv => kv.Key != ".").ToDictionary()),
             Snapshot(dir.Sub("ours")));
 
         int files = expected.Count(kv => kv.Value.Kind == FileKind.Regular);
@@ -77,29 +77,32 @@ public class TreeArchiveRoundTripTests
         Sh($"{Tar} --zstd -xpf {Q(archive)} -C {Q(dir.Sub("gnu"))}");
         ExtractArchive(archive, dir.Sub("ours"), AnyLinks);
 
-        AssertSameTree(Snapshot(src), Snapshot(dir.Sub("ours")));
+        AssertSameTree(AsExtracted(Snapshot(src)), Snapshot(dir.Sub("ours")));
         // The "./" entry gives the target folder the source root's mode and mtime, as with GNU tar.
-        AssertSameTree(Snapshot(dir.Sub("gnu"), includeRoot: true), Snapshot(dir.Sub("ours"), includeRoot: true));
+        AssertSameTree(AsExtracted(Snapshot(dir.Sub("gnu"), includeRoot: true)), Snapshot(dir.Sub("ours"), includeRoot: true));
     }
 
     [Fact]
-    public void ModesAreExactWhateverTheUmask()
+    public void ModesFollowTheUmaskWithoutSetuidOrSetgid()
     {
-        // The writer threads create files 0600 and set the stored mode explicitly: a restrictive
-        // umask changes nothing (GNU tar needs -p for that).
+        // For root too, as GNU tar does for a normal user: an archive planted in a shared folder
+        // must not give whoever unpacks it a setuid program or a world-writable file.
         using var dir = new TempDir();
         byte[] tar = Craft(w =>
         {
-            w.AddDir("d", 0x1FF);
+            w.AddDir("d", 0x1FF);         // 0777
+            w.AddDir("s", 0xFFF);         // 7777: sticky stays on a folder
             w.AddFile("d/f", "x", 0x1B6); // 0666
             w.AddFile("g", "y", 0xFFF);   // 7777: setuid, setgid and sticky too
         });
         Directory.CreateDirectory(dir.Sub("t"));
         TreeArchive.Extract(new MemoryStream(tar), dir.Sub("t"), ExtractOptions.Default);
         var snap = Snapshot(dir.Sub("t"));
-        Assert.Equal("0777", snap["d"].Mode);
-        Assert.Equal("0666", snap["d/f"].Mode);
-        Assert.Equal("7777", snap["g"].Mode);
+        int umask = (int)PosixIo.Umask();
+        Assert.Equal(Octal((UnixFileMode)(0x1FF & ~umask)), snap["d"].Mode);
+        Assert.Equal(Octal((UnixFileMode)(0x3FF & ~umask)), snap["s"].Mode);
+        Assert.Equal(Octal((UnixFileMode)(0x1B6 & ~umask)), snap["d/f"].Mode);
+        Assert.Equal(Octal((UnixFileMode)(0x1FF & ~umask)), snap["g"].Mode);
     }
 
     [Fact]
@@ -131,7 +134,7 @@ public class TreeArchiveRoundTripTests
                 return null;
             },
         });
-        AssertSameTree(Snapshot(src), Snapshot(dir.Sub("out")));
+        AssertSameTree(AsExtracted(Snapshot(src)), Snapshot(dir.Sub("out")));
         Assert.Equal(["mid.bin", "small.txt"], seen.Order(StringComparer.Ordinal));
     }
 
@@ -201,7 +204,7 @@ public class TreeArchiveRoundTripTests
         Assert.DoesNotContain(asked, a => a.EndsWith('/'));
 
         ExtractArchive(archive, dir.Sub("out"), AnyLinks);
-        var expected = Snapshot(src);
+        var expected = AsExtracted(Snapshot(src));
         foreach (string k in expected.Keys.Where(k => k is "data" or "secret" or "links/hard1" || k.StartsWith("data/")).ToList())
             expected.Remove(k);
         // With the first name excluded, the second carries the content and the third links to it.
@@ -233,7 +236,7 @@ public class TreeArchiveRoundTripTests
                 return Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(content.Span).Replace("/old/venv", "/new/place/venv"));
             },
         });
-        var expected = Snapshot(src);
+        var expected = AsExtracted(Snapshot(src));
         expected.Remove("private");
         expected.Remove("private/key");
         // links/hard1 is excluded: the hard links to it are skipped with it.
@@ -258,8 +261,8 @@ public class TreeArchiveRoundTripTests
     [Fact]
     public void KpySymlinkPolicy()
     {
-        // kpy's rules: the base interpreter may be linked absolutely, links into the venv's old
-        // absolute location move with it, any other absolute link is refused.
+        // kpy's rules: links into the venv's old absolute location move with it, every other
+        // link is kept as it is (a link is data); nothing is written through any of them.
         using var dir = new TempDir();
         byte[] tar = Craft(w =>
         {
@@ -268,10 +271,7 @@ public class TreeArchiveRoundTripTests
             w.AddLink(TarEntryType.SymbolicLink, "bin/python3.11", "/usr/bin/python3.11");
             w.AddLink(TarEntryType.SymbolicLink, "lib64", "/old/venv/lib");
         });
-        Func<string, string, string?> kpy = (rel, target) =>
-            target.StartsWith("/usr/bin/python") ? target
-            : target.StartsWith("/old/venv/") ? "/new/venv/" + target["/old/venv/".Length..]
-            : null;
+        Func<string, string, string?> kpy = new VenvRelocation(["/old/venv"], "/new/venv").RewriteSymlink;
         var asked = new List<string>();
         Directory.CreateDirectory(dir.Sub("t"));
         TreeArchive.Extract(new MemoryStream(tar), dir.Sub("t"), new ExtractOptions
@@ -288,9 +288,24 @@ public class TreeArchiveRoundTripTests
         Assert.Equal("/new/venv/lib", new FileInfo(dir.Sub("t/lib64")).LinkTarget);
 
         Directory.CreateDirectory(dir.Sub("u"));
-        byte[] other = Craft(w => w.AddLink(TarEntryType.SymbolicLink, "etc", "/etc"));
+        byte[] other = Craft(w =>
+        {
+            w.AddLink(TarEntryType.SymbolicLink, "etc", "/etc");
+            w.AddLink(TarEntryType.SymbolicLink, "up", "../..");
+        });
+        TreeArchive.Extract(new MemoryStream(other), dir.Sub("u"), new ExtractOptions { Symlink = kpy });
+        Assert.Equal("/etc", new FileInfo(dir.Sub("u/etc")).LinkTarget);
+        Assert.Equal("../..", new FileInfo(dir.Sub("u/up")).LinkTarget);
+
+        Directory.CreateDirectory(dir.Sub("v"));
+        byte[] through = Craft(w =>
+        {
+            w.AddLink(TarEntryType.SymbolicLink, "etc", "/etc");
+            w.AddFile("etc/kslurm-test-should-not-exist");
+        });
         var e = Assert.Throws<KslurmException>(() =>
-            TreeArchive.Extract(new MemoryStream(other), dir.Sub("u"), new ExtractOptions { Symlink = kpy }));
-        Assert.Contains("'etc'", e.Message);
+            TreeArchive.Extract(new MemoryStream(through), dir.Sub("v"), new ExtractOptions { Symlink = kpy }));
+        Assert.Contains("'etc/kslurm-test-should-not-exist': it would be written through the symlink 'etc'", e.Message);
+        Assert.False(File.Exists("/etc/kslurm-test-should-not-exist"));
     }
 }

@@ -60,6 +60,23 @@ internal static class TreeTestUtil
         return nodes;
     }
 
+    /// <summary>
+    /// A tree as <see cref="TreeArchive.Extract"/> recreates it: modes minus this process's umask,
+    /// without setuid/setgid, sticky on folders only (what GNU tar gives a normal user, but for
+    /// the sticky folders).
+    /// </summary>
+    public static SortedDictionary<string, Node> AsExtracted(IDictionary<string, Node> tree)
+    {
+        int umask = (int)PosixIo.Umask();
+        var result = new SortedDictionary<string, Node>(StringComparer.Ordinal);
+        foreach (var (k, n) in tree)
+        {
+            int keep = n.Kind switch { FileKind.Directory => 0x3FF, FileKind.Regular => 0x1FF, _ => 0xFFF };
+            result[k] = n.Kind == FileKind.Symlink ? n : n with { Mode = Octal((UnixFileMode)(Convert.ToInt32(n.Mode, 8) & keep & ~umask)) };
+        }
+        return result;
+    }
+
     public static string Octal(UnixFileMode mode) => Convert.ToString((int)mode, 8).PadLeft(4, '0');
 
     /// <summary>Asserts two snapshots are equal, listing every difference.</summary>

@@ -15,6 +15,16 @@ public class AccountPickerTests
     }
 
     [Fact]
+    public void The_choice_is_written_into_a_commented_file_in_place()
+    {
+        using var u = new ClusterUser(Cluster.SoloUser);
+        const string before = "# my settings\n\naccount = 'old-lab'   # from last year\n\n[templates.x]  # mine\ncpus = 2\n";
+        Expect.Ok(u.Run("/bin/sh", ["-c", "mkdir -p ~/.config/kslurm && cat > ~/.config/kslurm/config.toml"], stdin: before));
+        Expect.Ok(u.Tool("kslurm", "config", "account", "-i"));
+        Assert.Equal(before.Replace("'old-lab'", "'rrg-lab'"), File.ReadAllText(u.ConfigFile));
+    }
+
+    [Fact]
     public void Several_accounts_without_a_terminal_is_a_clear_error()
     {
         using var u = new ClusterUser();

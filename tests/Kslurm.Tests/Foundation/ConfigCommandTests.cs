@@ -24,10 +24,10 @@ public class ConfigCommandTests
         var r = s.Tool("kslurm", "config", "account");
         Expect.Ok(r);
         Assert.Equal("def-lab\naccount.cpu: def-cpu\naccount.gpu: rrg-gpu\n", r.Stdout);
-        // a value with children is stored as [account] default = ..., which is valid TOML
-        var toml = File.ReadAllText(s.UserConfig);
-        Assert.Contains("[account]", toml);
-        Assert.Contains("default = \"def-lab\"", toml);
+        // a value with children keeps it as account.default, on its own line (valid TOML)
+        Assert.Equal("# kslurm settings. Edit by hand or with `kslurm config KEY VALUE`.\n\n" +
+                     "account.default = \"def-lab\"\naccount.cpu = \"def-cpu\"\naccount.gpu = \"rrg-gpu\"\n",
+                     File.ReadAllText(s.UserConfig));
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Kslurm.Tests.Foundation;
 
 /// <summary>
@@ -9,36 +7,20 @@ namespace Kslurm.Tests.Foundation;
 public sealed class InstallerTests : IDisposable
 {
     readonly Sandbox _s = new();
+    readonly ReleaseServer _server;
     readonly string _served;
-    readonly Process _server;
     readonly string _url;
 
     public InstallerTests()
     {
-        var tarball = Path.Combine(Repo.Out, $"kslurm-{Repo.Version}-linux-x86_64.tar.gz");
-        if (!File.Exists(tarball))
-            throw new InvalidOperationException($"{tarball} is missing: `make test` runs `./build.sh release` first");
-        _served = Path.Combine(_s.Dir, "www");
-        Directory.CreateDirectory(_served);
-        foreach (var f in Directory.GetFiles(Repo.Out))
-            File.Copy(f, Path.Combine(_served, Path.GetFileName(f)));
-        var psi = new ProcessStartInfo("python3", ["-u", "-m", "http.server", "--bind", "127.0.0.1", "0"])
-        {
-            WorkingDirectory = _served,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        _server = Process.Start(psi)!;
-        var line = _server.StandardOutput.ReadLine() ?? throw new InvalidOperationException("http.server did not start");
-        var port = System.Text.RegularExpressions.Regex.Match(line, @"port (\d+)").Groups[1].Value;
-        _url = $"http://127.0.0.1:{port}";
-        _server.StandardError.ReadToEndAsync(); // keep its request log from filling the pipe
+        _server = new ReleaseServer(Path.Combine(_s.Dir, "www")).WithOut();
+        _served = _server.Folder;
+        _url = _server.Url;
     }
 
     public void Dispose()
     {
-        _server.Kill();
-        _server.WaitForExit();
+        _server.Dispose();
         _s.Dispose();
     }
 
@@ -62,6 +44,8 @@ public sealed class InstallerTests : IDisposable
             Assert.Equal($"{t} {Repo.Version}\n", v.Stdout);
         }
         Assert.Contains($"export PATH=\"{HomeBin}:$PATH\"", r.Stdout);
+        // the record `kslurm self update|uninstall` read
+        Assert.EndsWith($"\nurl={_url}\nversion={Repo.Version}\nprefix=\n", File.ReadAllText(Path.Combine(HomeBin, ".kslurm-install")));
         // a second run (upgrade in place) works too
         Expect.Ok(CurlPipeSh());
     }

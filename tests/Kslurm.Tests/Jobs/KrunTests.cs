@@ -163,7 +163,7 @@ public class KrunTests
         using var u = new ClusterUser();
         var r = u.Tool("krun", "-t", "4", "3:00", "15G", "gpu", "python", "train.py", "a b");
         Expect.Ok(r);
-        Assert.Equal("srun --quit-on-interrupt --time=03:00:00 --cpus-per-task=4 --mem=15000 --gres=gpu:1 python train.py 'a b'\n", r.Stdout);
+        Assert.Equal("srun --quit-on-interrupt --time=03:00:00 --cpus-per-task=4 --mem=15000 --gres=gpu:1 -- python train.py 'a b'\n", r.Stdout);
         var interactive = u.Tool("krun", "-t", "-j", "Quick");
         Assert.Equal("salloc --time=00:10:00 --cpus-per-task=1 --mem=4000\n", interactive.Stdout);
     }

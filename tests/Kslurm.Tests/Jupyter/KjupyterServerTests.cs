@@ -59,6 +59,8 @@ public class KjupyterServerTests
         Expect.Ok(step);
         Assert.Equal($"{job} {node} a  b\n", step.Stdout);
         Assert.Equal(3, u.Tool("kjupyter", "shell", job, "--", "sh", "-c", "exit 3").Code);
+        Jobs.CommandWordsTests.DashProgram(u); // after --, a word starting with a dash is the command, not srun's option
+        Assert.Equal("x\0y y", u.Tool("kjupyter", "shell", job, "--", "--qos=x", "x", "y y").Stdout);
         Expect.Error(u.Tool("kjupyter", "shell", job, "--"), "kjupyter", 2, "missing COMMAND after --");
         Assert.Contains("kjupyter: starting", u.Tool("kjupyter", "log", job, "-n", "50").Stdout);
         // the token is in no process's argv

@@ -177,6 +177,26 @@ public sealed class KappTests : IDisposable
     }
 
     [Fact]
+    public void Kslurms_image_rm_purge_and_path_quiet_still_work()
+    {
+        var image = Pull($"{A}/test/single:1.0");
+        Pull($"{A}/test/single:same");
+        var shared = Kapp("image", "rm", "-p", $"{A}/test/single:1.0");
+        Expect.Ok(shared);
+        Assert.Contains("other names use it", shared.Stderr);
+        Assert.True(File.Exists(image));
+        Expect.Ok(Kapp("image", "rm", "--purge", $"{A}/test/single:same"));
+        Assert.False(File.Exists(image)); // the last name went, and its data with it
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(Path.Combine(Store, "snakemake")),
+            l => new FileInfo(l).LinkTarget is { } t && t.Contains(Path.GetFileName(image)));
+
+        var quiet = Kapp("path", "-q", $"{A}/test/single:1.0"); // kapp path -q X || kapp pull X
+        Assert.Equal(1, quiet.Code);
+        Assert.Equal("", quiet.Stdout + quiet.Stderr);
+        Assert.Equal(2, Kapp("path", "-q", "bad ref!").Code);
+    }
+
+    [Fact]
     public void Run_and_exec_pass_arguments_and_the_exit_code_through()
     {
         Pull($"{A}/test/single:1.0", "-a", "app");

@@ -7,7 +7,7 @@ namespace Kslurm.Tests.Kpy;
 [Collection("slurm")]
 public class KpyClusterTests
 {
-    static ClusterUser WithSavedDemo(string name)
+    static ClusterUser WithSavedDemo(string name, bool addLinks = false)
     {
         var u = new ClusterUser();
         var pipdir = Path.Combine(u.Home, "pipdir");
@@ -23,6 +23,8 @@ public class KpyClusterTests
         var venv = Path.Combine(u.Env["TMPDIR"], $"kpy-{u.Name}", name);
         Kslurm.Tests.Venv.VenvLab.WriteProject(Path.Combine(venv, "src", "kslurmedit"), "kslurmedit", srcLayout: false, script: "kslurm-edit");
         new Sandbox().Exec("chown", ["-R", $"{u.Name}:", Path.Combine(venv, "src")]);
+        if (addLinks)
+            KpyArchiveSafetyTests.AddOutsideLinks(venv);
         var r = u.Run("bash", ["-c", $"""
             {init}
             kpy activate {name} 2>/dev/null || exit 10
@@ -62,6 +64,49 @@ public class KpyClusterTests
         var output = File.ReadAllText(Path.Combine(u.Work, $"slurm-{id}.out"));
         Assert.Matches(@"prefix=/\S+/kpy/batchy\n", output);
         Assert.Contains("args=['a b']", output);
+    }
+
+    [Theory]
+    [InlineData("")]   // the old kpy save: tar.add(venv, arcname=""), first member "/"
+    [InlineData("-")]  // no root entry
+    public void Krun_venv_runs_a_python_kslurm_archive(string arcname)
+    {
+        using var u = new ClusterUser();
+        var pipdir = Path.Combine(u.Home, "pipdir");
+        Expect.Ok(u.Tool("kslurm", "config", "pipdir", pipdir));
+        var wheels = Path.Combine(u.Home, "wheels");
+        DemoWheel.WriteTo(wheels);
+        new Sandbox().Exec("chown", ["-R", $"{u.Name}:", wheels]);
+        var old = Path.Combine(u.Home, "old-tmp", "kslurm-venv-a8k2m4q1"); // where the Python kslurm made them
+        var r = u.Run("bash", ["-c", $"""
+            set -e
+            mkdir -p {old}
+            chmod 700 {old}
+            python3 -m venv {old}
+            {old}/bin/pip install -q --no-index --find-links {wheels} kslurmdemo
+            mkdir -p {pipdir}/venv_archives
+            python3 -c {ShellQuote.Quote(KpyOldArchiveTests.OldSave)} {old} {pipdir}/venv_archives/oldenv.tar.gz {ShellQuote.Quote(arcname)}
+            rm -rf {old}
+            """]);
+        Expect.Ok(r);
+        var job = u.Tool("krun", "--venv", "oldenv", "0:05", "sh", "-c",
+            "kslurm-demo; python -c 'import sys; print(\"sys.prefix=\" + sys.prefix)'; echo \"tmp=$SLURM_TMPDIR\"");
+        Expect.Ok(job);
+        var tmp = job.Stdout.Split('\n').Single(l => l.StartsWith("tmp=", StringComparison.Ordinal))[4..];
+        Assert.Contains($"prefix={tmp}/kpy/oldenv\n", job.Stdout);
+        Assert.Contains($"sys.prefix={tmp}/kpy/oldenv\n", job.Stdout);
+    }
+
+    [Fact]
+    public void Krun_venv_restores_links_out_of_the_venv()
+    {
+        using var u = WithSavedDemo("linky", addLinks: true);
+        var job = u.Tool("krun", "--venv", "linky", "0:05", "sh", "-c",
+            "kslurm-demo; readlink \"$VIRTUAL_ENV/share-doc\" \"$VIRTUAL_ENV/up\" \"$VIRTUAL_ENV/lib/rel-hostname\"; readlink \"$VIRTUAL_ENV\"/lib/python3*/site-packages/sitecustomize.py");
+        Expect.Ok(job);
+        Assert.Matches(@"prefix=/\S+/kpy/linky\n", job.Stdout);
+        Assert.Contains("\n/usr/share/doc\n../../..\n" + string.Concat(Enumerable.Repeat("../", 10)) + "etc/hostname\n", job.Stdout);
+        Assert.EndsWith("etc/hostname\n/etc/python3.11/sitecustomize.py\n", job.Stdout);
     }
 
     [Fact]

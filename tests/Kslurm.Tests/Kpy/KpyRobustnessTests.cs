@@ -8,20 +8,20 @@ namespace Kslurm.Tests.Kpy;
 public class KpyRobustnessTests
 {
     /// <summary>A kpy-shaped archive (record first) followed by whatever entries a test wants.</summary>
-    static void Craft(string path, Action<TarWriter> entries, string baseInterpreter = "/usr/bin/python3")
+    internal static void Craft(string path, Action<TarWriter> entries, string baseInterpreter = "/usr/bin/python3", byte[]? record = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var file = File.Create(path);
         using var z = new ZstdCompressStream(file);
         using var tar = new TarWriter(z, TarEntryFormat.Pax);
         var meta = new VenvMeta { Name = "evil", PythonVersion = "3.11.2", BaseInterpreter = baseInterpreter, OriginalPaths = ["/old/evil"] };
-        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, ".kpy.json") { DataStream = new MemoryStream(meta.ToBytes()) });
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, ".kpy.json") { DataStream = new MemoryStream(record ?? meta.ToBytes()) });
         tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "pyvenv.cfg") { DataStream = new MemoryStream("home = /usr/bin\n"u8.ToArray()) });
         entries(tar);
     }
 
-    static PaxTarEntry File_(string name, string text = "x") => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) };
-    static PaxTarEntry Link(TarEntryType type, string name, string target) => new(type, name) { LinkName = target };
+    internal static PaxTarEntry File_(string name, string text = "x") => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) };
+    internal static PaxTarEntry Link(TarEntryType type, string name, string target) => new(type, name) { LinkName = target };
 
     public static TheoryData<string, string> Hostile => new()
     {
@@ -29,7 +29,6 @@ public class KpyRobustnessTests
         { "absolute", "/tmp/kslurm-escaped-abs" },
         { "nested-dotdot", "lib/../../escaped" },
         { "symlink-then-write", "link/escaped" },
-        { "symlink-outside", "outside-link" },
         { "hardlink-outside", "hard" },
         { "device", "dev" },
         { "fifo", "fifo" },
@@ -51,9 +50,6 @@ public class KpyRobustnessTests
                 case "symlink-then-write":
                     tar.WriteEntry(Link(TarEntryType.SymbolicLink, "link", outside));
                     tar.WriteEntry(File_("link/escaped"));
-                    break;
-                case "symlink-outside":
-                    tar.WriteEntry(Link(TarEntryType.SymbolicLink, entry, "/etc/passwd"));
                     break;
                 case "hardlink-outside":
                     tar.WriteEntry(Link(TarEntryType.HardLink, entry, "/etc/passwd"));

@@ -69,7 +69,6 @@ public class VenvMoveTests
             Assert.Equal(b, VenvRelocation.GuessOldPath(c));
             var report = VenvRelocation.RelocateInPlace(c, new VenvRelocation([b], c));
             Assert.Contains("bin/activate", report.RewrittenFiles);
-            Assert.Empty(report.RemovedLinks);
         }
         else
             Assert.Empty(Move(b, c, new VenvRelocation([b], c)));
