@@ -4,7 +4,7 @@ namespace Kslurm;
 
 /// <summary>
 /// What an interpreter accepts, as pip decides it (packaging.tags): asked from the interpreter
-/// once (`python -I -S`, ~10 ms, no site import), then every wheel is judged without Python.
+/// once (`python -I -S`: no site import), then every wheel is judged without Python.
 /// </summary>
 public sealed class PythonTags
 {
