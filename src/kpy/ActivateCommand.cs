@@ -3,11 +3,11 @@ namespace Kslurm.Tools;
 /// <summary>`kpy activate [NAME]`: a venv already on this node (created or loaded here).</summary>
 static class ActivateCommand
 {
-    const string Usage = "usage: kpy activate [NAME]";
+    const string Usage = "usage: kpy activate [NAME] [--no-modules]";
 
     public static int Run(string[] argv)
     {
-        var a = Args.Parse(argv, Usage);
+        var a = Args.Parse(argv, Usage, flags: ["--no-modules"]);
         if (a.Help)
         {
             Console.Write(Usage + "\n");
@@ -31,6 +31,6 @@ static class ActivateCommand
             throw new KslurmException(
                 $"no venv called {name} on this node" + (live.Count > 0 ? $" (here: {string.Join(", ", live)})" : ""), hint);
         }
-        return Activation.Finish(store.LivePath(name), name);
+        return Activation.Finish(store.LivePath(name), name, modules: !a.Has("--no-modules"));
     }
 }

@@ -3,11 +3,11 @@ namespace Kslurm.Tools;
 /// <summary>`kpy create [NAME] [3.X]`: a new venv on this node's scratch, with pip (seeded offline).</summary>
 static class CreateCommand
 {
-    const string Usage = "usage: kpy create [NAME] [3.X]";
+    const string Usage = "usage: kpy create [NAME] [3.X] [-r requirements.txt|pyproject.toml] [--save]";
 
     public static int Run(string[] argv)
     {
-        var a = Args.Parse(argv, Usage);
+        var a = Args.Parse(argv, Usage, flags: ["--save"], options: ["-r|--requirements"]);
         if (a.Help)
         {
             Console.Write(Usage + "\n");
@@ -29,6 +29,8 @@ static class CreateCommand
             throw new KslurmException($"a venv called {name} is already on this node ({dir})",
                 $"activate it with `kpy activate {name}`, or choose another name");
 
+        // read before anything is created: a bad file leaves nothing behind
+        var requirements = a.Value("--requirements") is { } req ? WheelInstall.Arguments(Path.GetFullPath(req)) : null;
         var python = PythonFinder.Find(version);
         Output.Note("kpy", $"creating {name} with {python} ...");
         // The stdlib venv seeds pip from the wheel bundled with Python: no network needed.
@@ -51,6 +53,26 @@ static class CreateCommand
             KpyVersion = BuildInfo.Version,
         }.WriteTo(dir);
         Output.Note("kpy", $"created {name} (Python {ver ?? "?"}) at {dir}");
+        if (requirements is not null)
+        {
+            try
+            {
+                // DRAC's advice: inside a job, from the wheelhouses only
+                WheelInstall.Run(dir, requirements, Wheelhouses.Find(store.Settings.Get("pipdir")), noIndex: store.Node.InJob);
+            }
+            catch
+            {
+                TryDelete(dir); // a venv missing part of its requirements is not one to keep
+                throw;
+            }
+        }
+        if (a.Has("--save"))
+        {
+            Environment.SetEnvironmentVariable("VIRTUAL_ENV", dir); // what `kpy save` saves
+            var saved = SaveCommand.Run([name]);
+            if (saved != 0)
+                return saved;
+        }
         return Activation.Finish(dir, name);
     }
 

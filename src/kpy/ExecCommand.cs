@@ -7,10 +7,14 @@ namespace Kslurm.Tools;
 /// </summary>
 static class ExecCommand
 {
-    const string Usage = "usage: kpy exec NAME [--] COMMAND [ARGS...]";
+    const string Usage = "usage: kpy exec [--no-modules] NAME [--] COMMAND [ARGS...]";
 
     public static int Run(string[] argv)
     {
+        // --no-modules only before the command: everything from COMMAND on is the user's.
+        var noModules = argv.Length > 0 && argv[0] == "--no-modules";
+        if (noModules)
+            argv = argv[1..];
         if (argv.Length == 0 || argv[0] is "-h" or "--help")
         {
             if (argv.Length == 0)
@@ -19,7 +23,13 @@ static class ExecCommand
             return 0;
         }
         var name = VenvName.Check(argv[0]);
-        var command = argv.Skip(1).SkipWhile((a, i) => i == 0 && a == "--").ToArray();
+        var rest = argv[1..];
+        if (rest.Length > 0 && rest[0] == "--no-modules")
+        {
+            noModules = true;
+            rest = rest[1..];
+        }
+        var command = rest.SkipWhile((a, i) => i == 0 && a == "--").ToArray();
         if (command.Length == 0)
             throw new UsageException("missing COMMAND", Usage);
         var store = VenvStore.Current();
@@ -27,15 +37,15 @@ static class ExecCommand
         if (!Directory.Exists(dir))
             dir = LoadCommand.LoadInto(store, name, name);
         var bin = Path.Combine(dir, "bin");
-        var env = new Dictionary<string, string?>
-        {
-            ["VIRTUAL_ENV"] = dir,
-            ["VIRTUAL_ENV_PROMPT"] = name,
-            ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH"),
-            ["PYTHONHOME"] = null,
-            // the shell snippet (if the command is an interactive shell) activates it properly
-            ["KSLURM_KPY_ACTIVATE"] = dir,
-        };
+        // The modules it was saved with first (as Lmod would set them), the venv on top.
+        var env = noModules ? [] : ModuleRestore.Changes("kpy", name, ModuleRestore.Missing(VenvMeta.ReadFrom(dir)?.Modules ?? []));
+        var path = env.TryGetValue("PATH", out var p) ? p : Environment.GetEnvironmentVariable("PATH");
+        env["VIRTUAL_ENV"] = dir;
+        env["VIRTUAL_ENV_PROMPT"] = name;
+        env["PATH"] = bin + ":" + path;
+        env["PYTHONHOME"] = null;
+        // the shell snippet (if the command is an interactive shell) activates it properly
+        env["KSLURM_KPY_ACTIVATE"] = dir;
         if (store.Node.InJob)
             env["PIP_NO_INDEX"] = "1"; // compute nodes: pip must not try the internet
         var program = command[0].Contains('/') ? command[0] : Which(command[0], env["PATH"]!) ?? command[0];

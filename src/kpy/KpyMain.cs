@@ -21,12 +21,14 @@ static class KpyMain
             "rm" => RemoveCommand.Run(rest),
             "export" => ExportCommand.Run(rest),
             "exec" => ExecCommand.Run(rest),
+            "freeze" => FreezeCommand.Run(rest),
+            "wheels" => WheelsCommand.Run(rest),
             "bash" or "zsh" => ShellInit.PrintLine(argv[0], rest),
             "init" => ShellInit.Print(rest),
             "_prompt" => PromptCommand.Run(rest),
             var other when other.StartsWith('-') => throw new UsageException($"unknown option '{other}'", "run `kpy --help` to see the commands"),
             var other => throw new UsageException($"unknown command '{other}'",
-                "commands: create, save, load, activate, list, info, rm, export, exec, bash, zsh"),
+                "commands: create, save, load, activate, list, info, rm, export, exec, freeze, wheels, bash, zsh"),
         };
     }
 
@@ -36,6 +38,7 @@ static class KpyMain
         usage: kpy COMMAND [ARGS...]
 
           create [NAME] [3.X]          new venv on this node's scratch (python3.X, else python3)
+            [-r FILE] [--save]         ... with a requirements.txt/pyproject.toml from the wheelhouses, then saved
           save [-f] [NAME]             archive the active venv to <pipdir>/venv_archives/NAME.tar.zst
           load NAME [--as NEW]         unpack a saved venv onto this node's scratch and activate it
           activate [NAME]              activate a venv already on this node (no NAME: list them)
@@ -44,8 +47,12 @@ static class KpyMain
           rm NAME                      delete a saved venv
           export NAME [--path DIR]     unpack a saved venv into DIR (default ./NAME), working there
           exec NAME [--] COMMAND...    run a command in a saved venv, loading it onto this node if needed
+          freeze NAME [--exact]        its packages as requirements that install anywhere (name~=X.Y.Z)
+          wheels [PATTERN...] [--json] wheels pip can install here without an index, and which fit this Python
           bash | zsh                   print the line to add to ~/.bashrc / ~/.zshrc
 
+        load, activate and exec first load the Lmod modules the venv was created with (those not
+        loaded yet, in order); --no-modules skips that.
         Venvs live in $SLURM_TMPDIR/kpy/NAME inside a job, else in $TMPDIR/kpy-$USER/NAME.
         With the shell line installed, load/activate/create activate in your current shell, `pip`
         adds --no-index inside jobs and uses <pipdir>/wheels, and the prompt shows *NAME when the

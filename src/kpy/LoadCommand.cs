@@ -3,11 +3,11 @@ namespace Kslurm.Tools;
 /// <summary>`kpy load NAME [--as NEW]`: a saved venv onto this node's scratch, then activated.</summary>
 static class LoadCommand
 {
-    const string Usage = "usage: kpy load NAME [--as NEW]";
+    const string Usage = "usage: kpy load NAME [--as NEW] [--no-modules]";
 
     public static int Run(string[] argv)
     {
-        var a = Args.Parse(argv, Usage, options: ["--as"]);
+        var a = Args.Parse(argv, Usage, flags: ["--no-modules"], options: ["--as"]);
         if (a.Help)
         {
             Console.Write(Usage + "\n");
@@ -24,7 +24,7 @@ static class LoadCommand
             throw new KslurmException($"a venv called {label} is already on this node ({dir})",
                 $"activate it with `kpy activate {label}`, or load under another name: kpy load {name} --as OTHER");
         LoadInto(store, name, label);
-        return Activation.Finish(dir, label);
+        return Activation.Finish(dir, label, modules: !a.Has("--no-modules"));
     }
 
     /// <summary>Loads NAME as LABEL unless another process did it first (then that copy is used).</summary>

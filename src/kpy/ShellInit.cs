@@ -35,11 +35,11 @@ static class ShellInit
             // A broken settings file must not break every new shell: say it, define the functions anyway.
             Console.Error.WriteLine($"kpy: warning: {e.Message}");
         }
-        Console.Out.Write(Snippet(Path.Combine(Paths.BinDir, "kpy"), wheels));
+        Console.Out.Write(Snippet(Path.Combine(Paths.BinDir, "kpy"), wheels, shell));
         return 0;
     }
 
-    static string Snippet(string kpy, string wheels) => $$$"""
+    static string Snippet(string kpy, string wheels, string shell) => $$$"""
         # kpy shell integration (kslurm {{{BuildInfo.Version}}}), from: kpy init
         __kpy_bin={{{ShellQuote.Quote(kpy)}}}
         __kpy_wheels={{{ShellQuote.Quote(wheels)}}}
@@ -47,11 +47,16 @@ static class ShellInit
         kpy() {
           case "${1-}" in
             load|activate|create|save)
-              # These print a folder to activate (save: when it renamed the active venv).
-              local __kpy_dir
-              __kpy_dir="$(KSLURM_KPY_SHELL=1 "$__kpy_bin" "$@")" || return $?
+              # These print a folder to activate (save: when it renamed the active venv), then
+              # (load/activate) Lmod's own shell code for the modules it was saved with.
+              local __kpy_out __kpy_dir
+              __kpy_out="$(KSLURM_KPY_SHELL={{{shell}}} "$__kpy_bin" "$@")" || return $?
+              __kpy_dir="${__kpy_out%%
+        *}"
               if [ -n "$__kpy_dir" ]; then
                 if [ -n "${VIRTUAL_ENV-}" ] && command -v deactivate >/dev/null 2>&1; then deactivate; fi
+                if [ "$__kpy_out" != "$__kpy_dir" ]; then eval "${__kpy_out#*
+        }" || return $?; fi
                 . "$__kpy_dir/bin/activate" || return $?
               fi
               __kpy_prompt ;;
