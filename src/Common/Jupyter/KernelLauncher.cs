@@ -160,17 +160,8 @@ public static class KernelLauncher
 
     static string Bash() => ChildProcess.Which("bash") ?? (File.Exists("/bin/bash") ? "/bin/bash" : throw new KslurmException("bash not found", "the conda hooks and Lmod need bash"));
 
-    /// <summary>Lmod's command: LMOD_CMD, else LMOD_PKG/libexec/lmod, else the usual install places.</summary>
-    public static string Lmod()
-    {
-        var candidates = new List<string>();
-        if (Environment.GetEnvironmentVariable("LMOD_CMD") is { Length: > 0 } cmd)
-            candidates.Add(cmd);
-        if (Environment.GetEnvironmentVariable("LMOD_PKG") is { Length: > 0 } pkg)
-            candidates.Add(Path.Combine(pkg, "libexec", "lmod"));
-        candidates.AddRange(["/usr/share/lmod/lmod/libexec/lmod", "/opt/lmod/lmod/libexec/lmod", "/usr/local/lmod/lmod/libexec/lmod", "/opt/apps/lmod/lmod/libexec/lmod"]);
-        return candidates.FirstOrDefault(File.Exists)
-            ?? throw new KslurmException("Lmod not found (LMOD_CMD is not set)",
-                "start Jupyter where `module` works, or set LMOD_CMD to the lmod command (…/lmod/libexec/lmod)");
-    }
+    /// <summary>Lmod's command, found as kpy finds it (ModuleRestore.FindLmod).</summary>
+    public static string Lmod() => ModuleRestore.FindLmod()
+        ?? throw new KslurmException("Lmod not found (LMOD_CMD is not set, or names no file)",
+            "start Jupyter where `module` works, or set LMOD_CMD to the lmod command (…/lmod/libexec/lmod)");
 }
