@@ -29,7 +29,7 @@ static class StartCommand
         var self = Path.Combine(Paths.BinDir, "kjupyter");
         List<string> serve = [self, "_serve", .. req.Switches.Where(s => s is "--lab" or "--notebook" or "--server").Distinct()];
         if (req.Venv is not null)
-            serve = JobCommand.InVenv("kjupyter", req.Venv, settings, serve);
+            serve = JobCommand.InVenv("kjupyter", req.Venv, settings, serve, !req.NoModules);
         var script = BatchScript.ForCommand("kjupyter", serve);
         List<string> sbatch = ["sbatch", "--parsable", .. spec.SlurmOptions];
         if (!req.SlurmOptionsSet(SlurmOptions.Slot.JobName))

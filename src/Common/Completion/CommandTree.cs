@@ -64,7 +64,7 @@ public static class CommandTree
         .Opt(NameKind.Templates, "-j", "--job-template")
         .Opt(NameKind.None, "-a", "-A", "--account")
         .Opt(NameKind.Venvs, "--venv")
-        .Opt("-J", "-l", "--list").Opt("-t", "--test").Opt("--json").Opt("--x11")
+        .Opt("--no-modules").Opt("-J", "-l", "--list").Opt("-t", "--test").Opt("--json").Opt("--x11")
         .Arg(NameKind.Files);
 
     static CommandSpec Kjupyter()
@@ -92,15 +92,17 @@ public static class CommandTree
     {
         var one = (NameKind k) => new CommandSpec().Arg(k).Arg(NameKind.None);
         return Root(new CommandSpec())
-            .Sub("create", new CommandSpec().Arg(NameKind.None).Arg(NameKind.None))
+            .Sub("create", new CommandSpec().Arg(NameKind.None).Arg(NameKind.None).Opt(NameKind.Files, "-r", "--requirements").Opt("--save"))
             .Sub("save", one(NameKind.Venvs).Opt("-f", "--force"))
-            .Sub("load", one(NameKind.Venvs).Opt(NameKind.None, "--as"))
-            .Sub("activate", one(NameKind.LiveVenvs))
+            .Sub("load", one(NameKind.Venvs).Opt(NameKind.None, "--as").Opt("--no-modules"))
+            .Sub("activate", one(NameKind.LiveVenvs).Opt("--no-modules"))
             .Sub("list", one(NameKind.None))
             .Sub("info", one(NameKind.Venvs))
             .Sub("rm", one(NameKind.Venvs))
             .Sub("export", one(NameKind.Venvs).Opt(NameKind.Dirs, "-p", "--path"))
-            .Sub("exec", new CommandSpec().Arg(NameKind.Venvs).Arg(NameKind.Files))
+            .Sub("exec", new CommandSpec().Opt("--no-modules").Arg(NameKind.Venvs).Arg(NameKind.Files))
+            .Sub("freeze", one(NameKind.Venvs).Opt("--exact"))
+            .Sub("wheels", one(NameKind.None).Opt("--json"))
             .Sub("bash", one(NameKind.None))
             .Sub("zsh", one(NameKind.None));
     }

@@ -14,6 +14,8 @@ public static class GrammarHelp
           -j, --job-template NAME   start from a template (built-in or from your settings)
           -J, -l, --list    list the templates
           -a, --account NAME        account (default: settings account.gpu/.cpu, then account)
+          --venv NAME       run inside a saved venv (kpy), loaded onto each node's scratch,
+                            with the Lmod modules it was saved with (--no-modules: without)
           --opt=VALUE, --flag, --opt VALUE, -p gpu   any other Slurm option, passed on as given
           --                end of options: everything after it is the command
           -t, --test        print what would run instead of running it (--json: as JSON)

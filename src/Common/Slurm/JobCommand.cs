@@ -58,9 +58,10 @@ public static class JobCommand
     /// <summary>
     /// `--venv NAME`: the job runs `kpy exec NAME -- COMMAND...`, which loads the saved venv onto
     /// the node's scratch (once per node) and runs the command inside it. Checked before submitting,
-    /// so a typo fails now rather than in the queue.
+    /// so a typo fails now rather than in the queue. <paramref name="modules"/> false: `kpy exec
+    /// --no-modules`, the venv without the Lmod modules it was saved with.
     /// </summary>
-    public static List<string> InVenv(string tool, string venv, Settings settings, IReadOnlyList<string> command)
+    public static List<string> InVenv(string tool, string venv, Settings settings, IReadOnlyList<string> command, bool modules = true)
     {
         VenvName.Check(venv);
         var store = new VenvStore(settings, Node.Current);
@@ -69,7 +70,7 @@ public static class JobCommand
         var kpy = Path.Combine(Paths.BinDir, "kpy");
         if (!File.Exists(kpy))
             throw new KslurmException($"--venv needs kpy next to {tool} (looked for {kpy})", "reinstall kslurm so all its programs sit in one folder");
-        return [kpy, "exec", venv, "--", .. command];
+        return [kpy, "exec", .. (modules ? Array.Empty<string>() : ["--no-modules"]), venv, "--", .. command];
     }
 
     static string LoadCommandHint(VenvStore store)

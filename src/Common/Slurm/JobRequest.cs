@@ -16,6 +16,8 @@ public sealed class JobRequest
     public string? Template { get; private set; }
     public string? Account { get; private set; }
     public string? Venv { get; private set; }
+    /// <summary>--no-modules: the venv without the Lmod modules it was saved with.</summary>
+    public bool NoModules { get; private set; }
     public bool Test { get; private set; }
     public bool Json { get; private set; }
     public bool ListTemplates { get; private set; }
@@ -63,6 +65,7 @@ public sealed class JobRequest
                 case "-j" or "--job-template": r.Template = NonEmpty(t, Value(t)); continue;
                 case "-a" or "-A" or "--account": r.Account = NonEmpty(t, Value(t)); continue;
                 case "--venv": r.Venv = NonEmpty(t, Value(t)); continue;
+                case "--no-modules": r.NoModules = true; continue;
             }
             if (Inline("--job-template=") is { } tpl) { r.Template = NonEmpty("--job-template", tpl); continue; }
             if (Inline("--account=") is { } acc) { r.Account = NonEmpty("--account", acc); continue; }
@@ -102,6 +105,8 @@ public sealed class JobRequest
     {
         if (Json && !Test)
             throw new UsageException("--json goes with -t (it prints the plan instead of running it)", "add -t");
+        if (NoModules && Venv is null)
+            throw new UsageException("--no-modules goes with --venv (it skips the venv's saved Lmod modules)", "add --venv NAME, or drop --no-modules");
         return this;
     }
 

@@ -95,14 +95,15 @@ public sealed class CompletionTests : IDisposable
     public static TheoryData<string, string[]> Positions => new()
     {
         // subcommands and options of every tool
-        { "kpy ", ["activate", "bash", "create", "exec", "export", "info", "list", "load", "rm", "save", "zsh"] },
+        { "kpy ", ["activate", "bash", "create", "exec", "export", "freeze", "info", "list", "load", "rm", "save", "wheels", "zsh"] },
         { "kapp image ", ["list", "rm"] },
         { "kslurm ", ["completions", "config", "kapp", "kbatch", "kjupyter", "kpy", "krun", "self", "update"] },
         { "kslurm self ", ["uninstall", "update"] },
         { "kslurm completions ", ["bash", "fish", "zsh"] },
         { "kjupyter st", ["stop"] },
         { "kbatch --w", ["--wait"] },
-        { "kpy load analysis --", ["--as", "--help"] },
+        { "kpy load analysis --", ["--as", "--help", "--no-modules"] },
+        { "krun --venv x --no", ["--no-modules"] },
         { "kapp pull docker://x -", ["--alias", "--force", "--help", "--mem", "--time", "-a", "-f", "-h"] },
         // templates after -j (built-in and the user's own)
         { "krun -j myg", ["mygpu"] },
@@ -113,6 +114,7 @@ public sealed class CompletionTests : IDisposable
         { "kpy info an", ["analysis", "analysis-old"] },
         { "kpy exec ", ["analysis", "analysis-old", "torch2"] },
         { "kpy export to", ["torch2"] },
+        { "kpy freeze an", ["analysis", "analysis-old"] },
         { "krun 2 --venv ", ["analysis", "analysis-old", "torch2"] },
         { "kslurm kjupyter --venv to", ["torch2"] },
         // images and aliases
@@ -129,7 +131,7 @@ public sealed class CompletionTests : IDisposable
         { "kjupyter stop ", ["4242", "4243"] },
         { "kjupyter shell 4242", ["4242"] },
         // setting keys
-        { "kslurm config ", ["account", "account.cpu", "account.gpu", "pipdir", "templates.mygpu.cpus"] },
+        { "kslurm config ", ["account", "account.cpu", "account.gpu", "jupyter.login_host", "jupyter.login_user", "pipdir", "templates.mygpu.cpus"] },
         { "kslurm config --unset p", ["pipdir"] },
         // a command: file names from the shell
         { "krun 4 3:00 tr", ["train.py"] },

@@ -88,6 +88,14 @@ public class GrammarTests
     }
 
     [Fact]
+    public void No_modules_goes_with_venv()
+    {
+        Assert.True(JobRequest.Parse(["--venv", "v", "--no-modules", "cmd"]).NoModules);
+        var e = Assert.Throws<UsageException>(() => JobRequest.Parse(["--no-modules", "cmd"]));
+        Assert.Contains("--no-modules goes with --venv", e.Message);
+    }
+
+    [Fact]
     public void Our_options_in_both_spellings()
     {
         var r = JobRequest.Parse(["-j", "Regular", "--account=def-x", "--venv", "env1", "-t", "--json", "x11"]);

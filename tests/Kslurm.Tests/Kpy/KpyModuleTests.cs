@@ -156,6 +156,15 @@ public class KpyModuleClusterTests
         Assert.Contains("tool=2\n", job.Stdout);
         Assert.Contains($"modules={KpyModuleTests.Modules}\n", job.Stdout);
         Assert.Contains($"prefix={tmp}/kpy/modv\n", job.Stdout);
+        // --no-modules: the plan says so, and in the job the program misses its library
+        var plan = u.Tool("krun", "-t", "--venv", "modv", "--no-modules", "0:05", "kpy-needs-lib");
+        Expect.Ok(plan);
+        Assert.Contains("exec --no-modules modv -- kpy-needs-lib", plan.Stdout + plan.Stderr);
+        var bare = u.Tool("krun", "--venv", "modv", "--no-modules", "0:05", "sh", "-c", "kpy-needs-lib 2>&1; echo \"rc=$? mods=${LOADEDMODULES-}\"");
+        Expect.Ok(bare);
+        Assert.Contains("libkpydemo.so.1", bare.Stdout);
+        Assert.Contains("mods=\n", bare.Stdout);
+        Assert.DoesNotContain("rc=0", bare.Stdout);
     }
 
     [Fact]
