@@ -177,4 +177,39 @@ public class KpyRobustnessTests
             k.S.Exec("umount", [small]);
         }
     }
+
+    [Fact]
+    public void A_full_scratch_fails_the_load_and_leaves_no_half_venv()
+    {
+        if (Environment.UserName != "root")
+            throw new InvalidOperationException("this test mounts a small tmpfs and needs root (make test runs as root in CI)");
+        using var k = new KpySandbox();
+        var live = k.CreateDemo("roomy", save: false);
+        using (var big = File.Create(Path.Combine(live, "big.bin")))
+        {
+            var buf = new byte[1 << 20];
+            for (var i = 0; i < 24; i++) { Random.Shared.NextBytes(buf); big.Write(buf); }
+        }
+        Expect.Ok(k.S.Exec(Repo.Tool("kpy"), ["save", "roomy"], extraEnv: new Dictionary<string, string?> { ["VIRTUAL_ENV"] = live }));
+        var small = Path.Combine(k.S.Dir, "small-scratch");
+        Directory.CreateDirectory(small);
+        Expect.Ok(k.S.Exec("mount", ["-t", "tmpfs", "-o", "size=12m", "tmpfs", small]));
+        try
+        {
+            var r = k.S.Exec(Repo.Tool("kpy"), ["load", "roomy"], extraEnv: new Dictionary<string, string?> { ["TMPDIR"] = small });
+            Assert.Equal(1, r.Code);
+            var error = Assert.Single(r.Stderr.Split('\n'), l => l.StartsWith("kpy: error: ", StringComparison.Ordinal));
+            Assert.Contains("roomy", error);
+            Assert.DoesNotContain("   at ", r.Stderr);
+            // nothing half-unpacked: neither the venv nor a temporary folder is left on the scratch
+            // (the per-name lock file stays, as every lock file does: removing one under flock races)
+            var root = Path.Combine(small, $"kpy-{Environment.UserName}");
+            Assert.False(Directory.Exists(Path.Combine(root, "roomy")), "a half-loaded venv was left");
+            Assert.Equal("", string.Join(" ", Directory.Exists(root) ? Directory.EnumerateFileSystemEntries(root).Select(Path.GetFileName).Where(n => n != ".roomy.lock") : []));
+        }
+        finally
+        {
+            k.S.Exec("umount", [small]);
+        }
+    }
 }
