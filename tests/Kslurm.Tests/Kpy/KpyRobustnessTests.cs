@@ -23,6 +23,21 @@ public class KpyRobustnessTests
     internal static PaxTarEntry File_(string name, string text = "x") => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) };
     internal static PaxTarEntry Link(TarEntryType type, string name, string target) => new(type, name) { LinkName = target };
 
+    /// <summary>A 12 MB tmpfs at <paramref name="path"/> (a full disk on demand), unmounted on dispose.</summary>
+    static IDisposable SmallTmpfs(Sandbox s, string path)
+    {
+        if (Environment.UserName != "root")
+            throw new InvalidOperationException("this test mounts a small tmpfs and needs root (make test runs as root in CI)");
+        Directory.CreateDirectory(path);
+        Expect.Ok(s.Exec("mount", ["-t", "tmpfs", "-o", "size=12m", "tmpfs", path]));
+        return new Unmount(s, path);
+    }
+
+    sealed record Unmount(Sandbox S, string Dir) : IDisposable
+    {
+        public void Dispose() => S.Exec("umount", [Dir]);
+    }
+
     public static TheoryData<string, string> Hostile => new()
     {
         { "dotdot", "../escaped" },
@@ -149,13 +164,9 @@ public class KpyRobustnessTests
     [Fact]
     public void A_full_disk_fails_the_save_and_keeps_the_old_archive()
     {
-        if (Environment.UserName != "root")
-            throw new InvalidOperationException("this test mounts a small tmpfs and needs root (make test runs as root in CI)");
         using var k = new KpySandbox();
         var small = Path.Combine(k.S.Dir, "small-fs");
-        Directory.CreateDirectory(small);
-        Expect.Ok(k.S.Exec("mount", ["-t", "tmpfs", "-o", "size=12m", "tmpfs", small]));
-        try
+        using (SmallTmpfs(k.S, small))
         {
             Expect.Ok(k.S.Tool("kslurm", "config", "pipdir", small));
             var live = k.CreateDemo("tight"); // a plain venv with pip fits
@@ -172,17 +183,11 @@ public class KpyRobustnessTests
             Assert.Equal(before, File.ReadAllBytes(archive));
             Assert.Empty(Directory.EnumerateFiles(Path.Combine(small, "venv_archives"), ".tight*tmp*"));
         }
-        finally
-        {
-            k.S.Exec("umount", [small]);
-        }
     }
 
     [Fact]
     public void A_full_scratch_fails_the_load_and_leaves_no_half_venv()
     {
-        if (Environment.UserName != "root")
-            throw new InvalidOperationException("this test mounts a small tmpfs and needs root (make test runs as root in CI)");
         using var k = new KpySandbox();
         var live = k.CreateDemo("roomy", save: false);
         using (var big = File.Create(Path.Combine(live, "big.bin")))
@@ -192,9 +197,7 @@ public class KpyRobustnessTests
         }
         Expect.Ok(k.S.Exec(Repo.Tool("kpy"), ["save", "roomy"], extraEnv: new Dictionary<string, string?> { ["VIRTUAL_ENV"] = live }));
         var small = Path.Combine(k.S.Dir, "small-scratch");
-        Directory.CreateDirectory(small);
-        Expect.Ok(k.S.Exec("mount", ["-t", "tmpfs", "-o", "size=12m", "tmpfs", small]));
-        try
+        using (SmallTmpfs(k.S, small))
         {
             var r = k.S.Exec(Repo.Tool("kpy"), ["load", "roomy"], extraEnv: new Dictionary<string, string?> { ["TMPDIR"] = small });
             Assert.Equal(1, r.Code);
@@ -206,10 +209,6 @@ public class KpyRobustnessTests
             var root = Path.Combine(small, $"kpy-{Environment.UserName}");
             Assert.False(Directory.Exists(Path.Combine(root, "roomy")), "a half-loaded venv was left");
             Assert.Equal("", string.Join(" ", Directory.Exists(root) ? Directory.EnumerateFileSystemEntries(root).Select(Path.GetFileName).Where(n => n != ".roomy.lock") : []));
-        }
-        finally
-        {
-            k.S.Exec("umount", [small]);
         }
     }
 }
