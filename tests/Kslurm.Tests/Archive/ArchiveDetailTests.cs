@@ -5,6 +5,7 @@ using static Kslurm.Tests.Archive.TreeTestUtil;
 namespace Kslurm.Tests.Archive;
 
 /// <summary>lstat, PAX times, names, and roots that are symlinks.</summary>
+[Trait("Tier", "Unit")]
 public class ArchiveDetailTests
 {
     [Fact]

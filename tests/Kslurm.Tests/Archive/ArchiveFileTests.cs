@@ -5,6 +5,7 @@ using static Kslurm.Tests.Archive.TreeTestUtil;
 namespace Kslurm.Tests.Archive;
 
 /// <summary>The leading metadata entry, legacy gzip archives, and damaged files.</summary>
+[Trait("Tier", "Unit")]
 public class ArchiveFileTests
 {
     private static readonly ArchiveEntry Meta = new(".kpy.json", Encoding.UTF8.GetBytes("{\"name\":\"env\"}"));

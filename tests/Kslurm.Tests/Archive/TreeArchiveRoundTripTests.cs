@@ -5,6 +5,7 @@ using static Kslurm.Tests.Archive.TreeTestUtil;
 namespace Kslurm.Tests.Archive;
 
 /// <summary>Our archives against GNU tar, both ways, on a tree with every awkward feature.</summary>
+[Trait("Tier", "Unit")]
 public class TreeArchiveRoundTripTests
 {
     [Fact]

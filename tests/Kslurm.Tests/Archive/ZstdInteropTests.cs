@@ -5,6 +5,7 @@ using static Kslurm.Tests.Archive.ZstdTestUtil;
 namespace Kslurm.Tests.Archive;
 
 /// <summary>Interop with the reference zstd CLI, and behaviour on damaged input.</summary>
+[Trait("Tier", "Unit")]
 public class ZstdInteropTests
 {
     [Theory]

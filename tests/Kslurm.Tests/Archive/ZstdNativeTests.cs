@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Kslurm.Tests.Archive;
 
+[Trait("Tier", "Unit")]
 public class ZstdNativeTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using static Kslurm.Tests.Archive.ZstdTestUtil;
 
 namespace Kslurm.Tests.Archive;
 
+[Trait("Tier", "Unit")]
 public class ZstdStreamTests
 {
     private const int Chunk = 1 << 20;

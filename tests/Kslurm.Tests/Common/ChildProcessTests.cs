@@ -1,6 +1,7 @@
 namespace Kslurm.Tests.Common;
 
 /// <summary>Common's process runner, in-process: argv verbatim, exit codes, concurrent capture.</summary>
+[Trait("Tier", "Unit")]
 public class ChildProcessTests
 {
     [Fact]

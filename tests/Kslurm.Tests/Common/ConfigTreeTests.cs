@@ -1,5 +1,6 @@
 namespace Kslurm.Tests.Common;
 
+[Trait("Tier", "Unit")]
 public class ConfigTreeTests
 {
     static TomlText Parse(string text) => TomlText.Parse(text, "t.toml");
@@ -102,6 +103,7 @@ public class ConfigTreeTests
         => Assert.Equal(2, Assert.Throws<UsageException>(() => ConfigTree.Split(key)).ExitCode);
 }
 
+[Trait("Tier", "Unit")]
 public class AccountChoicesTests
 {
     [Fact]
@@ -135,6 +137,7 @@ public class AccountChoicesTests
     }
 }
 
+[Trait("Tier", "Unit")]
 public class ArgsTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 namespace Kslurm.Tests.Common;
 
 /// <summary>The pure parts of self update and completion: version order, command-line splitting.</summary>
+[Trait("Tier", "Unit")]
 public sealed class InstallAndCompletionUnitTests
 {
     [Theory]

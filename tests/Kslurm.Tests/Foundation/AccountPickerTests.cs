@@ -2,6 +2,7 @@ namespace Kslurm.Tests.Foundation;
 
 /// <summary>`kslurm config account -i` against the real cluster's accounting (sacctmgr, sshare).</summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class AccountPickerTests
 {
     [Fact]

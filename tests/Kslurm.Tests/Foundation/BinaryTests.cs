@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 namespace Kslurm.Tests.Foundation;
 
 /// <summary>Every published binary: portable (glibc 2.17, libc-only), small, and answers --help/--version.</summary>
+[Trait("Tier", "Binary")]
 public class BinaryTests
 {
     public static TheoryData<string> Tools => new(Repo.Tools);

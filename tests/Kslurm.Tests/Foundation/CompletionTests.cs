@@ -6,6 +6,7 @@ namespace Kslurm.Tests.Foundation;
 /// both formats, images pulled by digest and by the old tool, aliases, Jupyter session records,
 /// and a template from the user's settings.
 /// </summary>
+[Trait("Tier", "Binary")]
 public sealed class CompletionTests : IDisposable
 {
     readonly Sandbox _s = new();

@@ -1,6 +1,7 @@
 namespace Kslurm.Tests.Foundation;
 
 /// <summary>`kslurm config` through the real binary, on throw-away user and site files.</summary>
+[Trait("Tier", "Binary")]
 public class ConfigCommandTests
 {
     [Fact]

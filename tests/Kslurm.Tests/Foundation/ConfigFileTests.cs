@@ -4,6 +4,7 @@ namespace Kslurm.Tests.Foundation;
 /// Settings files written by hand, edited by the real `kslurm config`: what a command does not
 /// touch stays byte for byte. Then values of the wrong type, and files that are not files.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class ConfigFileTests
 {
     // As a researcher keeps it: comments, blank lines, odd spacing and quoting, a multi-line list.

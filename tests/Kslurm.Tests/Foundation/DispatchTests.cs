@@ -1,5 +1,6 @@
 namespace Kslurm.Tests.Foundation;
 
+[Trait("Tier", "Binary")]
 public class DispatchTests
 {
     [Theory]

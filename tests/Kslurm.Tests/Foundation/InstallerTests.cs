@@ -4,6 +4,7 @@ namespace Kslurm.Tests.Foundation;
 /// install.sh end to end: `make release` output served over HTTP on 127.0.0.1, fetched with
 /// `curl | sh` exactly as the README tells users to.
 /// </summary>
+[Trait("Tier", "Binary")]
 public sealed class InstallerTests : IDisposable
 {
     readonly Sandbox _s = new();

@@ -5,6 +5,7 @@ namespace Kslurm.Tests.Foundation;
 /// kslurm"), pinned with what a script written for the old tool relies on: stdout stays empty
 /// where it used to be empty, and a failure is non-zero instead of a silent 0.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class OldToolExitCodeTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 namespace Kslurm.Tests.Foundation;
 
 /// <summary>Colour only on a terminal and never with NO_COLOR; errors are plain lines otherwise.</summary>
+[Trait("Tier", "Binary")]
 public class OutputTests
 {
     static Result OnTerminal(Sandbox s, params string[] args)

@@ -4,6 +4,7 @@ namespace Kslurm.Tests.Foundation;
 /// `kslurm self update|uninstall` on installs made by the real installer (`curl | sh`) from a
 /// local release server, updating to a release "B" assembled from this build's tarball.
 /// </summary>
+[Trait("Tier", "Binary")]
 public sealed class SelfUpdateTests : IDisposable
 {
     readonly Sandbox _s = new();

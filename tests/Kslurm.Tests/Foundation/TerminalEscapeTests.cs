@@ -5,6 +5,7 @@ namespace Kslurm.Tests.Foundation;
 /// reference typed (or pasted) with escapes, cannot clear, retitle or recolour a user's terminal.
 /// Control characters come out as visible \xHH escapes.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class TerminalEscapeTests
 {
     static readonly char[] Raw = ['\e', '\a', '\u009b', '\u202e'];

@@ -7,6 +7,7 @@ namespace Kslurm.Tests.Jobs;
 /// the command even when it starts with a dash.
 /// </summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class CommandWordsTests
 {
     static string WarningOf(Result r, string tool)

@@ -1,6 +1,7 @@
 namespace Kslurm.Tests.Jobs;
 
 /// <summary>The resource grammar shared by krun, kbatch and kjupyter (pure logic).</summary>
+[Trait("Tier", "Unit")]
 public class GrammarTests
 {
     [Theory]
@@ -141,6 +142,7 @@ public class GrammarTests
 }
 
 /// <summary>Resolution against templates and settings: precedence, defaults, account choice.</summary>
+[Trait("Tier", "Unit")]
 public class JobSpecTests
 {
     static Settings With(string user = "", string site = "")

@@ -2,6 +2,7 @@ namespace Kslurm.Tests.Jobs;
 
 /// <summary>kbatch on the real cluster, as an unprivileged user.</summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class KbatchTests
 {
     static string JobId(Result r)

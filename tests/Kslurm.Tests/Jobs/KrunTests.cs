@@ -4,6 +4,7 @@ namespace Kslurm.Tests.Jobs;
 
 /// <summary>krun on the real cluster, as an unprivileged user.</summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class KrunTests
 {
     [Fact]

@@ -5,6 +5,7 @@ namespace Kslurm.Tests.Jupyter;
 /// inside a real Slurm job, loads the saved venv onto the job's $SLURM_TMPDIR.
 /// </summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class KernelClusterTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 namespace Kslurm.Tests.Jupyter;
 
 /// <summary>`kjupyter kernel install|list|rm|run` as commands: the kernelspec written, where, refusals.</summary>
+[Trait("Tier", "Binary")]
 public sealed class KernelCommandTests : IDisposable
 {
     readonly KernelSandbox _k = new();

@@ -8,6 +8,7 @@ namespace Kslurm.Tests.Jupyter;
 /// Lmod with a test modulefile, the Apptainer stand-in with an image kapp pulled from the local
 /// registry, and a plain interpreter.
 /// </summary>
+[Trait("Tier", "Cluster")]
 public sealed class KernelModeTests : IDisposable
 {
     readonly KernelSandbox _k = new();

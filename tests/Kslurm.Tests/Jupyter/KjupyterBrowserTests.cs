@@ -10,6 +10,7 @@ namespace Kslurm.Tests.Jupyter;
 /// browser drives. Screenshots: tests/Kslurm.Tests/TestResults/browser/.
 /// </summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class KjupyterBrowserTests
 {
     const string Cell = "import socket, sys; print(socket.gethostname(), sys.prefix)";

@@ -5,6 +5,7 @@ namespace Kslurm.Tests.Jupyter;
 
 /// <summary>kjupyter's server in a real Slurm job, with Debian's jupyter-server / notebook.</summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class KjupyterServerTests
 {
     static string Url(Result r) => Regex.Match(r.Stdout, @"http://localhost:\d+\S*").Value;

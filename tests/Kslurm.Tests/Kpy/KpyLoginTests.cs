@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Kslurm.Tests.Kpy;
 
 /// <summary>kpy on a "login node" (no job): real venvs, real pip, real archives.</summary>
+[Trait("Tier", "Binary")]
 public class KpyLoginTests
 {
     [Fact]

@@ -5,6 +5,7 @@ namespace Kslurm.Tests.Kpy;
 /// is used, because kpy loads them first. `kpylib` puts a shared library on LD_LIBRARY_PATH that
 /// the venv's program `kpy-needs-lib` opens (as a compiled extension needs its module's library).
 /// </summary>
+[Trait("Tier", "Binary")]
 public class KpyModuleTests
 {
     public const string Lmod = "/usr/share/lmod/lmod/libexec/lmod";
@@ -124,6 +125,7 @@ public class KpyModuleTests
 
 /// <summary>The same venv in a real Slurm job (krun --venv) and as a notebook kernel.</summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class KpyModuleClusterTests
 {
     [Fact]

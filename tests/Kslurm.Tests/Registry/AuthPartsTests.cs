@@ -3,6 +3,7 @@ using System.Text;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>WWW-Authenticate parsing and where credentials come from (no registry needed).</summary>
+[Trait("Tier", "Unit")]
 public class AuthPartsTests
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Kslurm.Tests.Registry;
 /// The real kapp pulls from the Basic-auth registry through the fault proxy's slow mode, and is
 /// signalled while a blob trickles in.
 /// </summary>
+[Trait("Tier", "Cluster")]
 public sealed class CredentialLeakTests : IDisposable
 {
     readonly Sandbox _s = new();

@@ -1,6 +1,7 @@
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Blob downloads: verified, resumed after a cut, discarded when wrong.</summary>
+[Trait("Tier", "Cluster")]
 public class DownloadTests
 {
     const string A = LocalRegistries.Anonymous;
@@ -167,6 +168,7 @@ public class DownloadTests
 }
 
 /// <summary>Two pulls of one image into one blob folder at once (two login-node jobs).</summary>
+[Trait("Tier", "Cluster")]
 public class ConcurrentDownloadTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using System.Text;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Our SHA-256 and MD5 against the standard vectors and the coreutils programs.</summary>
+[Trait("Tier", "Unit")]
 public class HashingTests
 {
     [Theory]

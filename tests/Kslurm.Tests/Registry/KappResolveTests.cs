@@ -4,6 +4,7 @@ namespace Kslurm.Tests.Registry;
 /// The client inside the published NativeAOT kapp (hidden `kapp _resolve URI [OUT.tar]`): trimming
 /// keeps what it needs, and errors reach the user as one line plus a hint.
 /// </summary>
+[Trait("Tier", "Cluster")]
 public class KappResolveTests
 {
     public KappResolveTests() => LocalRegistries.Require();

@@ -3,6 +3,7 @@ using System.Text;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Manifest kinds and shapes, without a registry.</summary>
+[Trait("Tier", "Unit")]
 public class ManifestTests
 {
     static readonly ImageRef Image = ImageRef.Parse("quay.io/org/img:1");

@@ -3,6 +3,7 @@ using System.Formats.Tar;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>The OCI archive is what skopeo (and so Apptainer, same library) reads back unchanged.</summary>
+[Trait("Tier", "Cluster")]
 public class OciArchiveTests
 {
     const string A = LocalRegistries.Anonymous;
@@ -75,6 +76,7 @@ public class OciArchiveTests
 }
 
 /// <summary>Our tar writer, read back by .NET's reader and GNU tar.</summary>
+[Trait("Tier", "Unit")]
 public class TarStreamTests
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace Kslurm.Tests.Toml;
 /// TOML 1.0 and 1.1 lists parses to the expected values, every invalid file is rejected, except the
 /// TOML 1.0 files that TOML 1.1 made valid (Tomlyn reads 1.1).
 /// </summary>
+[Trait("Tier", "Unit")]
 public sealed class TomlCorpusTests(ITestOutputHelper output)
 {
     /// <summary>Invalid in TOML 1.0, valid in 1.1: accepted, and the reason why.</summary>

@@ -3,6 +3,7 @@ using static Kslurm.Tests.Venv.VenvLab;
 namespace Kslurm.Tests.Venv;
 
 /// <summary>kpy load X --as Y: the prompt becomes Y in pyvenv.cfg and in every activation script.</summary>
+[Trait("Tier", "Unit")]
 public class VenvRenameTests
 {
     [Theory]
