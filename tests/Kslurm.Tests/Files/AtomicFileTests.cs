@@ -1,3 +1,4 @@
+using Kslurm.Files;
 using System.Diagnostics;
 using System.Text;
 

@@ -1,3 +1,5 @@
+using Kslurm.Cli;
+using Kslurm.Files;
 using System.Diagnostics;
 
 namespace Kslurm.Tests.Files;

@@ -1,10 +1,11 @@
+using Kslurm.Json;
 using System.Diagnostics;
 using System.Text;
 
-namespace Kslurm.Tests.JsonFormat;
+namespace Kslurm.Tests.Json;
 
 /// <summary>
-/// Json (src/Common/Json/Json.cs) against Python's json module, which wrote the records the Python
+/// JsonText (src/Common/Json/JsonText.cs) against Python's json module, which wrote the records the Python
 /// kslurm left behind and writes Jupyter's kernel.json files: what Python writes we read, what we
 /// write Python reads back to the same value, and malformed text is one error naming line and column.
 /// </summary>
@@ -60,9 +61,9 @@ public sealed class JsonTests : IDisposable
         // 2. we read each and write it back, indented and compact
         foreach (var f in written)
         {
-            var value = Json.Parse(File.ReadAllBytes(f), f);
-            File.WriteAllText(f.Replace("py-", "ours-indented-"), Json.Write(value), new UTF8Encoding(false));
-            File.WriteAllText(f.Replace("py-", "ours-compact-"), Json.Write(value, indented: false), new UTF8Encoding(false));
+            var value = JsonText.Parse(File.ReadAllBytes(f), f);
+            File.WriteAllText(f.Replace("py-", "ours-indented-"), JsonText.Write(value), new UTF8Encoding(false));
+            File.WriteAllText(f.Replace("py-", "ours-compact-"), JsonText.Write(value, indented: false), new UTF8Encoding(false));
         }
 
         // 3. Python compares: same value (keys in the same order, too), and our text is strict JSON
@@ -85,7 +86,7 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void Values_come_back_as_the_documented_types()
     {
-        var o = Assert.IsType<JsonObject>(Json.Parse("""{"s": "x", "i": 42, "big": 9223372036854775808, "d": 1.5, "e": 1E2, "t": true, "n": null, "a": [1]}"""));
+        var o = Assert.IsType<JsonObject>(JsonText.Parse("""{"s": "x", "i": 42, "big": 9223372036854775808, "d": 1.5, "e": 1E2, "t": true, "n": null, "a": [1]}"""));
         Assert.Equal("x", o.String("s"));
         Assert.Equal(42L, o.Long("i"));
         Assert.IsType<double>(o["big"]); // beyond long: a double, never an overflow
@@ -100,7 +101,7 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void A_repeated_key_keeps_its_first_place_and_last_value()
     {
-        var o = (JsonObject)Json.Parse("""{"a": 1, "b": 2, "a": 3}""")!;
+        var o = (JsonObject)JsonText.Parse("""{"a": 1, "b": 2, "a": 3}""")!;
         Assert.Equal(["a", "b"], o.Select(kv => kv.Key));
         Assert.Equal(3L, o.Long("a")); // as Python's json.loads
     }
@@ -108,8 +109,8 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void Escapes_decode_including_surrogate_pairs()
     {
-        Assert.Equal("😀 é \" \\ / \b\f\n\r\t", Json.Parse("\"\\ud83d\\ude00 \\u00e9 \\\" \\\\ \\/ \\b\\f\\n\\r\\t\""));
-        Assert.Equal("\"\\u0001\\u007f\\u2028 ü\\n\"", Json.Quote("\u0001\u007f\u2028 ü\n"));
+        Assert.Equal("😀 é \" \\ / \b\f\n\r\t", JsonText.Parse("\"\\ud83d\\ude00 \\u00e9 \\\" \\\\ \\/ \\b\\f\\n\\r\\t\""));
+        Assert.Equal("\"\\u0001\\u007f\\u2028 ü\\n\"", JsonText.Quote("\u0001\u007f\u2028 ü\n"));
     }
 
     [Theory]
@@ -133,32 +134,32 @@ public sealed class JsonTests : IDisposable
     [InlineData("{\n  \"a\": [1,\n        2\n  }\n}", "json:4:3: expected ']', found '}'")]
     public void Malformed_text_is_one_error_with_line_and_column(string text, string message)
     {
-        var e = Assert.Throws<JsonException>(() => Json.Parse(text));
+        var e = Assert.Throws<JsonException>(() => JsonText.Parse(text));
         Assert.Equal(message, e.Message);
     }
 
     [Fact]
     public void Errors_name_the_source_and_bad_utf8_is_refused()
     {
-        Assert.Equal("kernel.json:1:2: expected a string key", Assert.Throws<JsonException>(() => Json.Parse("{1}", "kernel.json")).Message);
+        Assert.Equal("kernel.json:1:2: expected a string key", Assert.Throws<JsonException>(() => JsonText.Parse("{1}", "kernel.json")).Message);
         Assert.Equal("state.json: not valid UTF-8",
-            Assert.Throws<JsonException>(() => Json.Parse((ReadOnlySpan<byte>)[0x22, 0xff, 0x22], "state.json")).Message);
+            Assert.Throws<JsonException>(() => JsonText.Parse((ReadOnlySpan<byte>)[0x22, 0xff, 0x22], "state.json")).Message);
     }
 
     [Fact]
     public void Deep_nesting_is_an_error_not_a_stack_overflow()
     {
-        var e = Assert.Throws<JsonException>(() => Json.Parse(new string('[', 100_000)));
+        var e = Assert.Throws<JsonException>(() => JsonText.Parse(new string('[', 100_000)));
         Assert.EndsWith("nested too deeply", e.Message);
-        Assert.Equal(new string('[', 200) + new string(']', 200), Json.Write(Json.Parse(new string('[', 200) + new string(']', 200)), indented: false));
+        Assert.Equal(new string('[', 200) + new string(']', 200), JsonText.Write(JsonText.Parse(new string('[', 200) + new string(']', 200)), indented: false));
     }
 
     [Fact]
     public void What_json_cannot_hold_is_refused_when_writing()
     {
-        Assert.Throws<ArgumentException>(() => Json.Write(double.NaN));
-        Assert.Throws<ArgumentException>(() => Json.Write(new { a = 1 }));
-        Assert.Equal("[\n  1,\n  \"two\",\n  [\n    \"a\",\n    \"b\"\n  ]\n]", Json.Write(new object?[] { 1, "two", new[] { "a", "b" } }));
-        Assert.Equal("{}", Json.Write(new JsonObject()));
+        Assert.Throws<ArgumentException>(() => JsonText.Write(double.NaN));
+        Assert.Throws<ArgumentException>(() => JsonText.Write(new { a = 1 }));
+        Assert.Equal("[\n  1,\n  \"two\",\n  [\n    \"a\",\n    \"b\"\n  ]\n]", JsonText.Write(new object?[] { 1, "two", new[] { "a", "b" } }));
+        Assert.Equal("{}", JsonText.Write(new JsonObject()));
     }
 }
