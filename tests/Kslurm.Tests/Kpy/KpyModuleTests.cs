@@ -174,7 +174,7 @@ public class KpyModuleClusterTests
     [Fact]
     public void Venv_kernel_starts_with_the_modules_loaded()
     {
-        using var k = new Kslurm.Tests.Jupyter.KernelSandbox();
+        using var k = new Kslurm.Tests.Kjupyter.KernelSandbox();
         k.S.Env["MODULEPATH"] = KpyModuleTests.ModuleTree(k.S.Dir);
         k.S.Env["LMOD_CMD"] = KpyModuleTests.Lmod;
         var dir = k.MakeVenv(Path.Combine(k.S.Dir, "made", "modk"));
