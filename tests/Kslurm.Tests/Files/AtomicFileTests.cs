@@ -87,7 +87,7 @@ public sealed class AtomicFileTests : IDisposable
         string A = new('a', 256 * 1024), B = new('b', 256 * 1024);
         AtomicFile.WriteAllText(path, A);
         // python reads the file as fast as it can and reports anything but a whole A or a whole B
-        var reader = Process.Start(new ProcessStartInfo("python3")
+        var reader = Process.Start(new ProcessStartInfo("/usr/bin/python3")
         {
             ArgumentList = { "-c", """
                 import sys, time

@@ -24,12 +24,12 @@ public sealed class FileLockTests : IDisposable
 
     string LockPath => Path.Combine(_dir, "sub", "venv.lock");
 
-    /// <summary>Another process that takes the lock with Python's fcntl.flock, holds it for
+    /// <summary>Another process (Debian's python3, quick to start) that takes the lock with fcntl.flock, holds it for
     /// <paramref name="seconds"/>, then exits. Returns once it holds the lock.</summary>
     Process Holder(double seconds)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(LockPath)!);
-        var p = Process.Start(new ProcessStartInfo("python3")
+        var p = Process.Start(new ProcessStartInfo("/usr/bin/python3")
         {
             ArgumentList = { "-c", "import fcntl, sys, time\nf = open(sys.argv[1], 'a')\nfcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(float(sys.argv[2]))",
                              LockPath, seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },

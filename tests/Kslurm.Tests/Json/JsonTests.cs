@@ -30,7 +30,7 @@ public sealed class JsonTests : IDisposable
 
     static string Python(string script, params string[] args)
     {
-        var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(script);
         foreach (var a in args) psi.ArgumentList.Add(a);
