@@ -7,6 +7,7 @@ using Kslurm.Files;
 namespace Kslurm.Tests.Archive;
 
 /// <summary>lstat, PAX times, names, and roots that are symlinks.</summary>
+[Trait("Tier", "Unit")]
 public class ArchiveDetailTests
 {
     [Fact]

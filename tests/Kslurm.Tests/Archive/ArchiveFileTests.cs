@@ -6,6 +6,7 @@ using Kslurm.Archive;
 namespace Kslurm.Tests.Archive;
 
 /// <summary>The leading metadata entry, legacy gzip archives, and damaged files.</summary>
+[Trait("Tier", "Unit")]
 public class ArchiveFileTests
 {
     private static readonly ArchiveEntry Meta = new(".kpy.json", Encoding.UTF8.GetBytes("{\"name\":\"env\"}"));

@@ -8,6 +8,7 @@ using Kslurm.Venv;
 namespace Kslurm.Tests.Archive;
 
 /// <summary>Our archives against GNU tar, both ways, on a tree with every awkward feature.</summary>
+[Trait("Tier", "Unit")]
 public class TreeArchiveRoundTripTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Kslurm.Registry;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>WWW-Authenticate parsing and where credentials come from (no registry needed).</summary>
+[Trait("Tier", "Unit")]
 public class AuthPartsTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using Kslurm.Registry;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Blob downloads: verified, resumed after a cut, discarded when wrong.</summary>
+[Trait("Tier", "Cluster")]
 public class DownloadTests
 {
     const string A = LocalRegistries.Anonymous;
@@ -172,6 +173,7 @@ public class DownloadTests
 }
 
 /// <summary>Two pulls of one image into one blob folder at once (two login-node jobs).</summary>
+[Trait("Tier", "Cluster")]
 public class ConcurrentDownloadTests
 {
     [Fact]

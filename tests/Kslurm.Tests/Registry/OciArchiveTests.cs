@@ -7,6 +7,7 @@ using Kslurm.Registry;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>The OCI archive is what skopeo (and so Apptainer, same library) reads back unchanged.</summary>
+[Trait("Tier", "Cluster")]
 public class OciArchiveTests
 {
     const string A = LocalRegistries.Anonymous;

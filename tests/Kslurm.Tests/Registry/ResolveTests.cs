@@ -5,6 +5,7 @@ using Kslurm.Registry;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Resolve against the local registries: every manifest kind and auth kind.</summary>
+[Trait("Tier", "Cluster")]
 public class ResolveTests
 {
     const string A = LocalRegistries.Anonymous;
