@@ -33,9 +33,7 @@ static class KappMain
     /// <summary>The store of this user's (or lab's) pipdir.</summary>
     internal static ImageStore Store()
     {
-        var pipdir = Settings.Load("kapp").Get("pipdir")
-            ?? throw new KslurmException("pipdir is not set: kapp keeps images under <pipdir>/containers",
-                "set it with: kslurm config pipdir DIR (project or permanent storage)");
+        var pipdir = Settings.Load("kapp").Pipdir;
         return new ImageStore(pipdir);
     }
 

@@ -134,16 +134,7 @@ static class KernelCommand
             case KernelMode.Venv:
                 VenvName.Check(t.Target);
                 if (!noCheck)
-                {
-                    var store = VenvStore.Current("kjupyter");
-                    if (store.Find(t.Target) is null)
-                    {
-                        var saved = store.Saved();
-                        throw new KslurmException($"no saved venv called {t.Target}",
-                            $"save it first, with the venv active: kpy save {t.Target}"
-                            + (saved.Count > 0 ? " (saved venvs: " + string.Join(", ", saved.Select(s => s.Name)) + ")" : ""));
-                    }
-                }
+                    VenvStore.Current("kjupyter").Require(t.Target);
                 return t;
             case KernelMode.Conda:
             {

@@ -6,6 +6,7 @@ using Kslurm.Host;
 using Kslurm.Jupyter;
 using Kslurm.Processes;
 using Kslurm.Slurm;
+using Kslurm.Venv;
 
 namespace Kslurm.Tools;
 
@@ -36,7 +37,7 @@ static class StartCommand
         var self = Path.Combine(Paths.BinDir, "kjupyter");
         List<string> serve = [self, "_serve", .. req.Switches.Where(s => s is "--lab" or "--notebook" or "--server").Distinct()];
         if (req.Venv is not null)
-            serve = JobCommand.InVenv("kjupyter", req.Venv, settings, serve, !req.NoModules);
+            serve = new VenvStore(settings, Node.Current, "kjupyter").JobCommand(req.Venv, serve, !req.NoModules);
         var script = BatchScript.ForCommand("kjupyter", serve);
         List<string> sbatch = ["sbatch", "--parsable", .. spec.SlurmOptions];
         if (!req.SlurmOptionsSet(SlurmOptions.Slot.JobName))

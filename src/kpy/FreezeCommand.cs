@@ -22,8 +22,8 @@ static class FreezeCommand
             Console.Write(Usage + "\n");
             return 0;
         }
-        var (_, saved) = LoadCommand.SavedArgument(a.Positionals, Usage);
-        var meta = Unpacker.ReadMeta(saved);
+        var saved = VenvStore.Current().Require(a.OnePositional("NAME", Usage));
+        var meta = VenvStore.ReadRecord(saved);
         var found = Distributions.ReadArchive(saved.Path);
         var o = new System.Text.StringBuilder();
         // Enough to rebuild the same venv by hand: the Python and the modules it ran on.

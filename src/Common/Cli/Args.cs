@@ -91,6 +91,14 @@ public sealed class Args
 
     public string? Value(string longName) => _values.TryGetValue(longName, out var v) ? v : null;
 
+    /// <summary>The one positional a command takes (e.g. NAME), or the usage error for none or more.</summary>
+    public string OnePositional(string what, string usage)
+    {
+        if (Positionals.Count != 1)
+            throw new UsageException(Positionals.Count == 0 ? $"missing {what}" : $"unexpected argument '{Positionals[1]}'", usage);
+        return Positionals[0];
+    }
+
     public void NoMorePositionals(int max, string usage)
     {
         if (Positionals.Count > max)

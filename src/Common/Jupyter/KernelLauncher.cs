@@ -74,7 +74,7 @@ public static class KernelLauncher
                 var name = VenvName.Check(t.Target);
                 var hint = $"install it and save the venv again: kpy exec {name} -- pip install ipykernel; kpy exec {name} -- kpy save -f {name}";
                 // kpy loads the saved venv onto this node's scratch when it is not there yet, then execs
-                return ChildProcess.Exec([Kpy(), "exec", name, "--", .. kernel("python", $"the venv {name}", hint)]);
+                return ChildProcess.Exec(VenvStore.ExecArgv(Kpy(), name, kernel("python", $"the venv {name}", hint)));
             }
             case KernelMode.Conda:
             {
@@ -147,9 +147,7 @@ public static class KernelLauncher
     {
         if (IsImageFile(value))
             return File.Exists(value) ? value : throw new KslurmException($"image {value} does not exist");
-        var pipdir = Settings.Load("kjupyter").Get("pipdir")
-            ?? throw new KslurmException("pipdir is not set: kapp's images live under <pipdir>/containers",
-                "set it with: kslurm config pipdir DIR, or give the image file's path");
+        var pipdir = Settings.Load("kjupyter").Pipdir;
         var store = new ImageStore(pipdir);
         var uriPath = store.Find(value)
             ?? throw new KslurmException($"no pulled image called {value}", $"pull it first: kapp pull {value}");

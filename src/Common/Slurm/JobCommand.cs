@@ -61,28 +61,4 @@ public static class JobCommand
         => word.All(c => char.IsAsciiLetterOrDigit(c) || c is '$' or '{' or '}' or '(' or ')' or '_' or '-' or '.' or '/' or ':' or '=' or ',')
             ? word
             : "\"" + word.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("`", "\\`") + "\"";
-
-    /// <summary>
-    /// `--venv NAME`: the job runs `kpy exec NAME -- COMMAND...`, which loads the saved venv onto
-    /// the node's scratch (once per node) and runs the command inside it. Checked before submitting,
-    /// so a typo fails now rather than in the queue. <paramref name="modules"/> false: `kpy exec
-    /// --no-modules`, the venv without the Lmod modules it was saved with.
-    /// </summary>
-    public static List<string> InVenv(string tool, string venv, Settings settings, IReadOnlyList<string> command, bool modules = true)
-    {
-        VenvName.Check(venv);
-        var store = new VenvStore(settings, Node.Current);
-        if (store.Find(venv) is null)
-            throw new KslurmException($"no saved venv called {venv}", LoadCommandHint(store));
-        var kpy = Path.Combine(Paths.BinDir, "kpy");
-        if (!File.Exists(kpy))
-            throw new KslurmException($"--venv needs kpy next to {tool} (looked for {kpy})", "reinstall kslurm so all its programs sit in one folder");
-        return [kpy, "exec", .. (modules ? Array.Empty<string>() : ["--no-modules"]), venv, "--", .. command];
-    }
-
-    static string LoadCommandHint(VenvStore store)
-    {
-        var saved = store.Saved();
-        return saved.Count == 0 ? "save one first: kpy save NAME" : "saved venvs: " + string.Join(", ", saved.Select(s => s.Name));
-    }
 }
