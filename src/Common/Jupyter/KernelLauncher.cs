@@ -1,5 +1,4 @@
 using Kslurm.Cli;
-using Kslurm.Config;
 using Kslurm.Host;
 using Kslurm.Lmod;
 using Kslurm.Processes;
@@ -147,12 +146,7 @@ public static class KernelLauncher
     {
         if (IsImageFile(value))
             return File.Exists(value) ? value : throw new KslurmException($"image {value} does not exist");
-        var pipdir = Settings.Load("kjupyter").Pipdir;
-        var store = new ImageStore(pipdir);
-        var uriPath = store.Find(value)
-            ?? throw new KslurmException($"no pulled image called {value}", $"pull it first: kapp pull {value}");
-        return ImageStore.ImageFile(uriPath)
-            ?? throw new KslurmException($"{value} points to an image that is gone ({uriPath})", $"pull it again: kapp pull -f {value}");
+        return ImageStore.Open("kjupyter").Resolve(value);
     }
 
     public static bool IsImageFile(string value) => value.StartsWith('/') || value.StartsWith("./", StringComparison.Ordinal) || value.StartsWith("../", StringComparison.Ordinal);
