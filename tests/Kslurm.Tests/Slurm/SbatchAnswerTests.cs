@@ -1,10 +1,11 @@
-namespace Kslurm.Tests.Jobs;
+namespace Kslurm.Tests.Slurm;
 
 /// <summary>
 /// kbatch and kjupyter submit through one Sbatch.Submit: the same refusal translation and the same
 /// job-id check (kjupyter used to take any answer as the id). A fake sbatch on PATH gives the
 /// answers a real one gives on a bad day; no cluster needed.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class SbatchAnswerTests
 {
     static Sandbox WithSbatch(string script)
