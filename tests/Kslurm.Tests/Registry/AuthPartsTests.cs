@@ -1,5 +1,4 @@
 using System.Text;
-using Kslurm.Cli;
 using Kslurm.Registry;
 
 namespace Kslurm.Tests.Registry;

@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Registry;
 
 namespace Kslurm.Tests.Registry;

@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using Kslurm.Cli;
 using Kslurm.Files;
 using Kslurm.Json;
 using Kslurm.Processes;

@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Json;
 using Kslurm.Processes;
 using Kslurm.Registry;

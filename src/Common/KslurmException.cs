@@ -1,4 +1,7 @@
-namespace Kslurm.Cli;
+// The base namespace: the error types every layer of Common throws and every tool catches. It
+// depends on nothing else in Common, so no folder needs Cli/ just to fail (see README.md).
+
+namespace Kslurm;
 
 /// <summary>
 /// An error meant for the user: printed as one line (plus an optional hint), never with a stack
