@@ -24,6 +24,8 @@ for run in cold warm; do
   [ "$run" = warm ] && as_user 'make clean >/dev/null'
   start=$(date +%s.%N)
   as_user 'make check'
-  awk -v s="$start" -v e="$(date +%s.%N)" -v r="$run" -v u="$user" \
+  end=$(date +%s.%N)
+  [ "$run" = cold ] && { echo "HOME after the run (dotnet's caches only: the tests write elsewhere):"; as_user 'ls -A "$HOME"'; }
+  awk -v s="$start" -v e="$end" -v r="$run" -v u="$user" \
     'BEGIN { printf "make check (%s NuGet cache, as %s, from a clean tree): %.1f s\n", r, u, e - s }' </dev/null
 done

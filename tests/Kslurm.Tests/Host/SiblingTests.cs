@@ -5,7 +5,7 @@ namespace Kslurm.Tests.Host;
 /// <summary>
 /// Every program that runs another kslurm program (kslurm krun, krun --venv, kjupyter's kernels
 /// and sessions, kapp's build job, kpy's shell line) finds it one way: Paths.Sibling.
-/// Dispatch through the real binaries: Foundation/DispatchTests.
+/// Dispatch through the real binaries: KslurmTool/DispatchTests.
 /// </summary>
 [Trait("Tier", "Unit")]
 public sealed class SiblingTests : IDisposable

@@ -71,7 +71,7 @@ public class KjupyterServerTests
         Expect.Ok(step);
         Assert.Equal($"{job} {node} a  b\n", step.Stdout);
         Assert.Equal(3, u.Tool("kjupyter", "shell", job, "--", "sh", "-c", "exit 3").Code);
-        Krun.CommandWordsTests.DashProgram(u); // after --, a word starting with a dash is the command, not srun's option
+        Krun.CommandWordsClusterTests.DashProgram(u); // after --, a word starting with a dash is the command, not srun's option
         Assert.Equal("x\0y y", u.Tool("kjupyter", "shell", job, "--", "--qos=x", "x", "y y").Stdout);
         Expect.Error(u.Tool("kjupyter", "shell", job, "--"), "kjupyter", 2, "missing COMMAND after --");
         Assert.Contains($"kjupyter: starting Jupyter Notebook 6 (classic): {fake}/jupyter-notebook on {node}:", u.Tool("kjupyter", "log", job, "-n", "50").Stdout);

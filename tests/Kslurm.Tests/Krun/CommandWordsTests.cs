@@ -8,8 +8,7 @@ namespace Kslurm.Tests.Krun;
 /// runs as typed, with one warning line that gives the `bash -c` form; a command after `--` is
 /// the command even when it starts with a dash.
 /// </summary>
-[Collection("slurm")]
-[Trait("Tier", "Cluster")]
+[Trait("Tier", "Binary")]
 public class CommandWordsTests
 {
     static string WarningOf(Result r, string tool)
@@ -103,6 +102,13 @@ public class CommandWordsTests
         Assert.EndsWith("\n--qos=x\n", batch.Stdout); // in the script, as the command
     }
 
+}
+
+/// <summary>The same words in real jobs: they reach the command verbatim.</summary>
+[Collection("slurm")]
+[Trait("Tier", "Cluster")]
+public class CommandWordsClusterTests
+{
     /// <summary>A program whose name starts with a dash, on the user's PATH: it prints its argv.</summary>
     internal static string DashProgram(ClusterUser u)
     {
