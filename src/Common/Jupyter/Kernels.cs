@@ -36,7 +36,7 @@ public static class Kernels
             throw new KslurmException($"a kernel called {name} exists already ({Paths.Pretty(dir)}{(existing?.Ours == false ? ", not installed by kjupyter" : "")})",
                 $"replace it with --force, or choose another name");
 
-        var kjupyter = Environment.ProcessPath ?? throw new KslurmException("cannot tell where kjupyter is installed");
+        var kjupyter = Paths.Sibling("kjupyter", "kjupyter");
         var doc = Kernelspec.Build(kjupyter, target, displayName ?? target.DefaultDisplayName, env);
         Write(kernels, name, JsonText.Write(doc) + "\n", existing);
         return new InstalledKernel(name, doc.String("display_name") ?? name, dir, kernels, existing is { Ours: false },

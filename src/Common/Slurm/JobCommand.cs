@@ -1,9 +1,6 @@
 using Kslurm.Cli;
-using Kslurm.Config;
-using Kslurm.Host;
 using Kslurm.Processes;
 using Kslurm.Shell;
-using Kslurm.Venv;
 
 namespace Kslurm.Slurm;
 

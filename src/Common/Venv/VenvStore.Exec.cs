@@ -16,10 +16,7 @@ public sealed partial class VenvStore
     public List<string> JobCommand(string name, IReadOnlyList<string> command, bool modules = true)
     {
         Require(name);
-        var kpy = Path.Combine(Paths.BinDir, "kpy");
-        if (!File.Exists(kpy))
-            throw new KslurmException($"--venv needs kpy next to {Tool} (looked for {kpy})", "reinstall kslurm so all its programs sit in one folder");
-        return ExecArgv(kpy, name, command, modules);
+        return ExecArgv(Paths.Sibling("kpy", Tool), name, command, modules);
     }
 
     /// <summary>`KPY exec [--no-modules] NAME -- COMMAND...`: argv passes verbatim after the `--`.</summary>
@@ -45,7 +42,7 @@ public sealed partial class VenvStore
         env["KSLURM_KPY_ACTIVATE"] = dir;
         if (Node.InJob)
             env["PIP_NO_INDEX"] = "1"; // compute nodes: pip must not try the internet
-        var program = command[0].Contains('/') ? command[0] : ChildProcess.Which(command[0], env["PATH"]!) ?? command[0];
+        var program = ChildProcess.Which(command[0], env["PATH"]) ?? command[0];
         return ([program, .. command.Skip(1)], env);
     }
 }

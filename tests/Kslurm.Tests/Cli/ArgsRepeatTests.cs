@@ -3,6 +3,7 @@ using Kslurm.Cli;
 namespace Kslurm.Tests.Cli;
 
 /// <summary>Options given more than once (kjupyter kernel install --module A --module B --env X=1 --env Y=2).</summary>
+[Trait("Tier", "Unit")]
 public class ArgsRepeatTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 namespace Kslurm.Tests.Kapp;
 
 /// <summary>The image store resolves a URI or alias with one error, whichever tool asks (no registry needed).</summary>
+[Trait("Tier", "Binary")]
 public class KappStoreErrorTests
 {
     [Fact]

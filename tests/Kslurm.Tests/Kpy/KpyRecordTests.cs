@@ -1,6 +1,7 @@
 namespace Kslurm.Tests.Kpy;
 
 /// <summary>A venv's record through save and load, as kpy and a person leave it.</summary>
+[Trait("Tier", "Binary")]
 public class KpyRecordTests
 {
     [Fact]

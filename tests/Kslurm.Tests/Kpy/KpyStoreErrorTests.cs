@@ -4,6 +4,7 @@ namespace Kslurm.Tests.Kpy;
 /// The venv store's errors are one error wherever a tool asks it: the same line and hint from
 /// every kpy command, the job tools' --venv (before submitting: -t needs no Slurm) and kjupyter's kernels.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class KpyStoreErrorTests
 {
     static readonly string[][] NamingAVenv =

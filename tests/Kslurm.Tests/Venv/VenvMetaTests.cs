@@ -5,6 +5,7 @@ using Kslurm.Venv;
 namespace Kslurm.Tests.Venv;
 
 /// <summary>The venv record (.kpy.json): what a later kpy adds survives a rewrite by this one.</summary>
+[Trait("Tier", "Unit")]
 public class VenvMetaTests
 {
     // As a person (or a later kpy) would leave it: fields this kpy does not know, one of them nested.
