@@ -1,6 +1,7 @@
 using Kslurm.Processes;
 using Kslurm.Cli;
 using Kslurm.Venv;
+using Kslurm.Wheels;
 
 namespace Kslurm.Tools;
 
@@ -27,7 +28,10 @@ static class CreateCommand
                 name = name is null ? VenvName.Check(p) : throw new UsageException($"unexpected argument '{p}'", Usage);
         }
         var store = VenvStore.Current();
-        var (created, dir) = store.Create(name, version, a.Value("--requirements"));
+        // read before anything is created: a bad file leaves nothing behind
+        var requirements = a.Value("--requirements") is { } req ? WheelInstall.Arguments(Path.GetFullPath(req)) : null;
+        var (created, dir) = store.Create(name, version, requirements is null ? null
+            : venv => WheelInstall.Run(venv, requirements, Wheelhouses.Find(store.Settings.Get("pipdir")), noIndex: store.Node.InJob)); // DRAC's advice: in a job, from the wheelhouses only
         if (a.Has("--save"))
             Output.Note("kpy", store.Save(dir, created, force: false).Summary);
         return Activation.Finish(dir, created);

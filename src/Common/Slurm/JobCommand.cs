@@ -1,6 +1,4 @@
 using Kslurm.Cli;
-using Kslurm.Config;
-using Kslurm.Host;
 using Kslurm.Processes;
 using Kslurm.Shell;
 

@@ -7,7 +7,8 @@ namespace Kslurm.Venv;
 
 /// <summary>
 /// The record kpy keeps with a venv: `.kpy.json` in the venv's folder, and the first entry of its
-/// archive (so `kpy list` reads it without unpacking). Unknown fields are kept when rewritten.
+/// archive (so `kpy list` reads it without unpacking). Fields this kpy does not know (a later
+/// kpy's, or a person's) are kept, after the known ones, whenever the record is rewritten or saved.
 /// </summary>
 public sealed class VenvMeta
 {
@@ -28,6 +29,15 @@ public sealed class VenvMeta
     public string? SavedState { get; set; }
     public string? SavedAs { get; set; }
     public string? KpyVersion { get; set; }
+
+    /// <summary>The fields this kpy does not know, as read, in their order.</summary>
+    public List<KeyValuePair<string, object?>> Unknown { get; set; } = [];
+
+    static readonly HashSet<string> Known =
+    [
+        "format", "name", "python_version", "base_interpreter", "modules", "created", "saved", "original_paths",
+        "files", "saved_state", "saved_as", "kpy_version",
+    ];
 
     public static VenvMeta? ReadFrom(string venvDir)
     {
@@ -62,6 +72,7 @@ public sealed class VenvMeta
             SavedState = r.String("saved_state"),
             SavedAs = r.String("saved_as"),
             KpyVersion = r.String("kpy_version"),
+            Unknown = [.. r.Where(kv => !Known.Contains(kv.Key))],
         };
         if (m.Format > CurrentFormat)
             throw new KslurmException($"{where} was written by a newer kpy (format {m.Format})", "update kslurm to load it");
@@ -81,6 +92,9 @@ public sealed class VenvMeta
         if (SavedState is not null) o["saved_state"] = SavedState;
         if (SavedAs is not null) o["saved_as"] = SavedAs;
         if (KpyVersion is not null) o["kpy_version"] = KpyVersion;
+        foreach (var (key, value) in Unknown)
+            if (!o.ContainsKey(key))
+                o[key] = value;
         return Encoding.UTF8.GetBytes(JsonText.Write(o) + "\n");
     }
 

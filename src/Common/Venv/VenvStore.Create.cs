@@ -1,7 +1,6 @@
 using Kslurm.Cli;
 using Kslurm.Lmod;
 using Kslurm.Processes;
-using Kslurm.Wheels;
 
 namespace Kslurm.Venv;
 
@@ -9,17 +8,16 @@ public sealed partial class VenvStore
 {
     /// <summary>
     /// A new venv on this node's scratch, with pip (the stdlib venv seeds it from the wheel bundled
-    /// with Python: no network), then the requirements of <paramref name="requirementsFile"/> from
-    /// the wheelhouses. NAME defaults to the first free of venv, venv1, ... Returns (name, folder).
+    /// with Python: no network), then <paramref name="install"/> run on its folder (kpy create -r:
+    /// requirements from the wheelhouses); when that fails the venv is removed. NAME defaults to
+    /// the first free of venv, venv1, ... Returns (name, folder).
     /// </summary>
-    public (string Name, string Dir) Create(string? name, string? version, string? requirementsFile)
+    public (string Name, string Dir) Create(string? name, string? version, Action<string>? install = null)
     {
         name ??= FreeName();
         var dir = LivePath(name);
         if (Directory.Exists(dir))
             throw AlreadyHere(name, dir, $"activate it with `kpy activate {name}`, or choose another name");
-        // read before anything is created: a bad file leaves nothing behind
-        var requirements = requirementsFile is not null ? WheelInstall.Arguments(Path.GetFullPath(requirementsFile)) : null;
         var python = PythonFinder.Find(version);
         Note($"creating {name} with {python} ...");
         var r = ChildProcess.Capture([python, "-m", "venv", "--prompt", name, dir]);
@@ -41,12 +39,11 @@ public sealed partial class VenvStore
             KpyVersion = BuildInfo.Version,
         }.WriteTo(dir);
         Note($"created {name} (Python {ver ?? "?"}) at {dir}");
-        if (requirements is not null)
+        if (install is not null)
         {
             try
             {
-                // DRAC's advice: inside a job, from the wheelhouses only
-                WheelInstall.Run(dir, requirements, Wheelhouses.Find(Settings.Get("pipdir")), noIndex: Node.InJob);
+                install(dir);
             }
             catch
             {

@@ -42,7 +42,7 @@ public sealed partial class VenvStore
         env["KSLURM_KPY_ACTIVATE"] = dir;
         if (Node.InJob)
             env["PIP_NO_INDEX"] = "1"; // compute nodes: pip must not try the internet
-        var program = command[0].Contains('/') ? command[0] : ChildProcess.Which(command[0], env["PATH"]!) ?? command[0];
+        var program = ChildProcess.Which(command[0], env["PATH"]) ?? command[0];
         return ([program, .. command.Skip(1)], env);
     }
 }

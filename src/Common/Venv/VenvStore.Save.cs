@@ -52,6 +52,7 @@ public sealed partial class VenvStore
             SavedState = VenvState.Fingerprint(venv),
             SavedAs = name,
             KpyVersion = BuildInfo.Version,
+            Unknown = live.Unknown,
         };
 
         var started = DateTime.UtcNow;
