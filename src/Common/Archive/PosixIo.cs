@@ -12,7 +12,7 @@ internal static unsafe partial class PosixIo
 {
     private const string Lib = "libc";
 
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80, O_NOFOLLOW = 0x20000,
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_NOFOLLOW = 0x20000,
         O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
     private const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
     private const int EINTR = 4;
@@ -30,8 +30,17 @@ internal static unsafe partial class PosixIo
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     private static partial int close(int fd);
 
-    [LibraryImport(Lib, EntryPoint = "fchmod", SetLastError = true)]
-    private static partial int fchmod(int fd, int mode);
+    [LibraryImport(Lib, EntryPoint = "pwrite", SetLastError = true)]
+    private static partial nint pwrite(int fd, byte* buf, nint count, long offset);
+
+    [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
+    private static partial int ftruncate(int fd, long length);
+
+    [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
+    private static partial nint mmap(nint addr, nint length, int prot, int flags, int fd, long offset);
+
+    [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
+    private static partial int munmap(nint addr, nint length);
 
     [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int chmod(string path, int mode);
@@ -79,11 +88,13 @@ internal static unsafe partial class PosixIo
         return fd >= 0 ? fd : throw Error("open", path);
     }
 
-    /// <summary>Creates a new file (never an existing one, never through a final symlink).</summary>
-    public static int Create(string path)
+    /// <summary>Creates a new file (never an existing one, never through a final symlink) with
+    /// <paramref name="mode"/> minus the umask, as GNU tar does; the descriptor is writable
+    /// whatever the mode.</summary>
+    public static int Create(string path, UnixFileMode mode, bool readWrite = false)
     {
         int fd;
-        do fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0b110_000_000);
+        do fd = open(path, (readWrite ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (int)mode);
         while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
         return fd >= 0 ? fd : throw Error("create", path);
     }
@@ -137,12 +148,41 @@ internal static unsafe partial class PosixIo
             throw Error("close", path);
     }
 
-    /// <summary>Exact mode, including setuid/setgid/sticky and without umask.</summary>
-    public static void FChmod(int fd, UnixFileMode mode, string path)
+    public static void PWrite(int fd, ReadOnlySpan<byte> data, long offset, string path)
     {
-        if (fchmod(fd, (int)mode) != 0)
-            throw Error("set the mode of", path);
+        fixed (byte* p = data)
+        {
+            int done = 0;
+            while (done < data.Length)
+            {
+                nint n = pwrite(fd, p + done, data.Length - done, offset + done);
+                if (n < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == EINTR)
+                        continue;
+                    throw Error("write", path);
+                }
+                done += (int)n;
+            }
+        }
     }
+
+    /// <summary>Empties a file.</summary>
+    public static void Truncate(int fd, string path)
+    {
+        if (ftruncate(fd, 0) != 0)
+            throw Error("truncate", path);
+    }
+
+    /// <summary>Maps <paramref name="length"/> (&gt; 0) bytes of a file read-only, shared.</summary>
+    public static byte* MapRead(int fd, long length, string path)
+    {
+        const int PROT_READ = 1, MAP_SHARED = 1;
+        nint p = mmap(0, (nint)length, PROT_READ, MAP_SHARED, fd, 0);
+        return p == -1 ? throw Error("map", path) : (byte*)p;
+    }
+
+    public static void Unmap(byte* p, long length) => munmap((nint)p, (nint)length);
 
     public static void Chmod(string path, UnixFileMode mode)
     {

@@ -14,7 +14,7 @@ namespace Kslurm;
 /// output is byte-identical whatever the thread count.
 /// </para>
 /// <para>
-/// Memory is bounded: at most 2 x threads chunks are in flight, each holding an input buffer of
+/// Memory is bounded: at most 2 x threads chunks, and never more than <see cref="MaxInFlight"/>, are in flight, each holding an input buffer of
 /// up to <c>chunkSize</c> and an output buffer of up to ZSTD_compressBound(chunkSize), plus one
 /// compression context per worker (a few MB at level 3, much more at levels 19+).
 /// </para>
@@ -28,6 +28,8 @@ public sealed class ZstdCompressStream : Stream
 {
     public const int DefaultLevel = 3;
     public const int DefaultChunkSize = 4 << 20;
+    /// <summary>Chunks in flight at most (the memory bound: about 2 x chunkSize each).</summary>
+    public const int MaxInFlight = 6;
 
     private readonly Stream _output;
     private readonly bool _leaveOpen;
@@ -76,11 +78,13 @@ public sealed class ZstdCompressStream : Stream
         _output = output;
         _leaveOpen = leaveOpen;
         _level = level;
-        _threads = threads == 0 ? Environment.ProcessorCount : threads;
+        // Memory: every chunk in flight holds ~2 x chunkSize, so their number is capped whatever
+        // the core count (6 workers at level 3 outrun any disk).
+        _threads = Math.Min(threads == 0 ? Environment.ProcessorCount : threads, MaxInFlight);
         _chunkSize = chunkSize;
         // Two chunks per worker keeps every worker busy while the caller fills the next chunk
         // and writes finished ones.
-        _maxInFlight = Math.Max(2, 2 * _threads);
+        _maxInFlight = Math.Clamp(2 * _threads, 2, MaxInFlight);
     }
 
     /// <summary>Number of worker threads this stream may use.</summary>

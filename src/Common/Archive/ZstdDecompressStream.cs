@@ -12,7 +12,7 @@ namespace Kslurm;
 /// <para>
 /// Frames that declare a content size of at most 16 MiB (what <see cref="ZstdCompressStream"/>
 /// writes) are decoded whole and in parallel on worker threads, at most 2 x threads frames in
-/// flight; their checksum is verified before any of their bytes are returned. Other frames
+/// flight, never more than <see cref="MaxInFlight"/>; their checksum is verified before any of their bytes are returned. Other frames
 /// (e.g. the single big frame of `zstd -T0`) are decoded streaming on the caller's thread.
 /// </para>
 /// <para>
@@ -32,6 +32,8 @@ public sealed class ZstdDecompressStream : Stream
 {
     /// <summary>Frames declaring at most this content size are decoded whole, in parallel.</summary>
     public const int MaxParallelFrameSize = 16 << 20;
+    /// <summary>Frames decoded ahead at most.</summary>
+    public const int MaxInFlight = 6;
 
     private const int InputBufferSize = 1 << 18;
     private const int MaxBlockSize = 128 << 10; // RFC 8878 Block_Maximum_Size
@@ -82,8 +84,9 @@ public sealed class ZstdDecompressStream : Stream
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         _input = input;
         _leaveOpen = leaveOpen;
-        _threads = threads == 0 ? Environment.ProcessorCount : threads;
-        _maxInFlight = 2 * _threads;
+        // Memory: at most MaxInFlight frames (16 MiB-bounded, 4 MiB from kpy) whatever the core count.
+        _threads = Math.Min(threads == 0 ? Environment.ProcessorCount : threads, MaxInFlight);
+        _maxInFlight = Math.Clamp(2 * _threads, 2, MaxInFlight);
     }
 
     /// <summary>Uncompressed bytes returned so far.</summary>
