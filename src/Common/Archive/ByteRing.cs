@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>
 /// One fixed buffer from which file contents in flight are cut, in order, and given back in any
@@ -13,6 +13,7 @@ internal sealed class ByteRing
     private readonly Queue<Slot> _slots = new(); // reserved, oldest first
     private long _head, _tail; // bytes reserved / given back since the start (positions mod length)
     private bool _closed;
+    private int _waiting;
 
     public ByteRing(int size) => _buffer = GC.AllocateUninitializedArray<byte>(size);
 
@@ -51,7 +52,9 @@ internal sealed class ByteRing
                     _slots.Enqueue(slot);
                     return slot;
                 }
+                _waiting++;
                 Monitor.Wait(_lock);
+                _waiting--;
             }
         }
     }
@@ -70,7 +73,7 @@ internal sealed class ByteRing
                 _slots.Dequeue();
                 moved = true;
             }
-            if (moved)
+            if (moved && _waiting > 0)
                 Monitor.PulseAll(_lock);
         }
     }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.Runtime.ExceptionServices;
 using Kslurm.Cli;

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>
 /// A bounded blocking queue whose waiting threads sleep in the kernel at once. The framework's
@@ -11,7 +11,7 @@ internal sealed class WorkQueue<T>(int capacity)
     private readonly Queue<T> _items = new();
     private readonly object _lock = new();
     private bool _completed, _closed;
-    private int _takersWaiting;
+    private int _takersWaiting, _addersWaiting; // wake-ups only when someone sleeps: each one is a futex call
 
     /// <summary>Whether a consumer is idle right now (a producer may hand over a partial batch).</summary>
     public bool Starved => Volatile.Read(ref _takersWaiting) > 0;
@@ -22,12 +22,16 @@ internal sealed class WorkQueue<T>(int capacity)
         lock (_lock)
         {
             while (_items.Count >= capacity && !_closed)
+            {
+                _addersWaiting++;
                 Monitor.Wait(_lock);
+                _addersWaiting--;
+            }
             if (_closed || _completed)
                 return false;
             _items.Enqueue(item);
-            if (_items.Count == 1)
-                Monitor.PulseAll(_lock);
+            if (_takersWaiting > 0)
+                Monitor.Pulse(_lock);
             return true;
         }
     }
@@ -49,8 +53,8 @@ internal sealed class WorkQueue<T>(int capacity)
                 return false;
             }
             item = _items.Dequeue();
-            if (_items.Count == capacity - 1)
-                Monitor.PulseAll(_lock);
+            if (_addersWaiting > 0)
+                Monitor.Pulse(_lock);
             return true;
         }
     }
