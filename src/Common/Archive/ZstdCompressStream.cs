@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace Kslurm.Archive;
@@ -47,7 +46,7 @@ public sealed class ZstdCompressStream : Stream
 
     // Worker threads are started lazily, one per submitted chunk up to _threads, so a small
     // input costs no threads at all (it is compressed inline in Dispose).
-    private BlockingCollection<Chunk>? _work;
+    private WorkQueue<Chunk>? _work;
     private readonly List<Thread> _workers = new();
 
     private long _bytesIn;
@@ -292,7 +291,7 @@ public sealed class ZstdCompressStream : Stream
         c.Done.Reset();
         c.Error = null;
         _pending.Enqueue(c);
-        _work ??= new BlockingCollection<Chunk>(new ConcurrentQueue<Chunk>());
+        _work ??= new WorkQueue<Chunk>(int.MaxValue); // bounded by the chunks in flight
         if (_workers.Count < _threads && _workers.Count < _pending.Count)
             StartWorker();
         _work.Add(c);
@@ -330,7 +329,7 @@ public sealed class ZstdCompressStream : Stream
 
     private void StartWorker()
     {
-        BlockingCollection<Chunk> work = _work!;
+        WorkQueue<Chunk> work = _work!;
         int level = _level;
         var t = new Thread(() => WorkerLoop(work, level))
         {
@@ -341,12 +340,12 @@ public sealed class ZstdCompressStream : Stream
         t.Start();
     }
 
-    private static void WorkerLoop(BlockingCollection<Chunk> work, int level)
+    private static void WorkerLoop(WorkQueue<Chunk> work, int level)
     {
         nint cctx = 0;
         try
         {
-            foreach (Chunk c in work.GetConsumingEnumerable())
+            while (work.TryTake(out Chunk? c))
             {
                 try
                 {
@@ -381,7 +380,6 @@ public sealed class ZstdCompressStream : Stream
         foreach (Thread t in _workers)
             t.Join();
         _workers.Clear();
-        _work.Dispose();
         _work = null;
     }
 
@@ -439,7 +437,7 @@ public sealed class ZstdCompressStream : Stream
         public byte[]? Output;
         public int OutputLength;
         public string? Error;
-        public readonly ManualResetEventSlim Done = new(false);
+        public readonly ManualResetEventSlim Done = new(false, spinCount: 0);
 
         // Runs on a worker (or the caller for a single small chunk).
         public unsafe void Compress(nint cctx)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace Kslurm.Archive;
@@ -65,7 +64,7 @@ public sealed class ZstdDecompressStream : Stream
     private readonly List<Frame> _all = new();
     private Frame? _current;
     private int _currentPos;
-    private BlockingCollection<Frame>? _work;
+    private WorkQueue<Frame>? _work;
     private readonly List<Thread> _workers = new();
 
     private long _bytesOut;
@@ -342,7 +341,7 @@ public sealed class ZstdDecompressStream : Stream
             _sawFrameEnd = true;
             f.Done.Reset();
             _pending.Enqueue(f);
-            _work ??= new BlockingCollection<Frame>(new ConcurrentQueue<Frame>());
+            _work ??= new WorkQueue<Frame>(int.MaxValue); // bounded by the chunks in flight
             if (_workers.Count < _threads && _workers.Count < _pending.Count)
                 StartWorker();
             _work.Add(f);
@@ -453,7 +452,7 @@ public sealed class ZstdDecompressStream : Stream
 
     private void StartWorker()
     {
-        BlockingCollection<Frame> work = _work!;
+        WorkQueue<Frame> work = _work!;
         var t = new Thread(() => WorkerLoop(work))
         {
             IsBackground = true,
@@ -463,12 +462,12 @@ public sealed class ZstdDecompressStream : Stream
         t.Start();
     }
 
-    private static void WorkerLoop(BlockingCollection<Frame> work)
+    private static void WorkerLoop(WorkQueue<Frame> work)
     {
         DCtxHandle? dctx = null;
         try
         {
-            foreach (Frame f in work.GetConsumingEnumerable())
+            while (work.TryTake(out Frame? f))
             {
                 try
                 {
@@ -500,7 +499,6 @@ public sealed class ZstdDecompressStream : Stream
         foreach (Thread t in _workers)
             t.Join();
         _workers.Clear();
-        _work.Dispose();
         _work = null;
     }
 
@@ -578,7 +576,7 @@ public sealed class ZstdDecompressStream : Stream
         public byte[]? Dst;
         public int DstLength;
         public Exception? Error;
-        public readonly ManualResetEventSlim Done = new(false);
+        public readonly ManualResetEventSlim Done = new(false, spinCount: 0);
 
         public void SetSource(ReadOnlySpan<byte> frame, int contentSize)
         {
