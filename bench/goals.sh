@@ -145,7 +145,7 @@ done
 
 # One table per row: median, min, max of each command, its worst round against the reference
 # (the row's second command), and peak RSS.
-python3 - "$json" "$rss" "$rows" "$rounds" "$trash_copies" <<'PY' | tee "$out/goals.md"
+python3 - "$json" "$rss" "$rows" "$rounds" "$trash_copies" <<'PY' | tee "$out/goals${SUFFIX-}.md"
 import json, os, statistics, sys
 jdir, rdir, rows, rounds, trash = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4]), sys.argv[5]
 fast = {"shell", "startup"}  # one hyperfine run of 200 each: median = its median
@@ -171,4 +171,4 @@ for row in rows:
         peak = max(int(x) for x in open(f).read().split()) / 1024 if os.path.exists(f) else 0
         print(f"| {n} | {statistics.median(t) * k:.3g} | {min(t) * k:.3g} | {max(t) * k:.3g} | {worst} | {peak:.0f} |")
 PY
-echo "results: bench/results/goals.md"
+echo "results: bench/results/goals${SUFFIX-}.md"

@@ -31,10 +31,10 @@ public class KpyMemoryTests
             random.NextBytes(blob); // incompressible: the compressor gets no help
             File.WriteAllBytes(Path.Combine(site, $"_blob{i}.so"), blob);
         }
-        // A text file far above the in-memory limit that names the venv's folder: relocated on load.
+        // A text file above the in-memory limit (2 MiB) that names the venv's folder: relocated on load.
         var line = $"{venv}/bin/python\n";
         var text = new StringBuilder(line);
-        while (text.Length < 30 << 20)
+        while (text.Length < 6 << 20)
             text.Append("# padding padding padding padding padding padding padding padding padding\n");
         text.Append(line);
         File.WriteAllText(Path.Combine(site, "paths.txt"), text.ToString());
