@@ -21,6 +21,7 @@ rounds="${ROUNDS:-10}"
 trash_copies="${TRASH_COPIES:-2}"
 rows="${ROWS:-load-disk load-tmpfs many save small-save shell startup}"
 kpy="${KPY:-$root/dist/kpy}"
+before="${KPY_BEFORE:-}"   # an older kpy binary to compare with (load-disk, load-tmpfs, save rows)
 work="${BENCH_DIR:-/var/tmp/kslurm-bench-$(id -un)}"
 shm="${SHM_DIR:-/dev/shm/kslurm-bench-$(id -un)}"
 out="$root/bench/results"
@@ -100,14 +101,14 @@ for row in $rows; do
     case $row in
       load-disk)
         # Odd rounds right after a large delete, even rounds on a quiet file system (sync first).
-        if [ $((r % 2)) = 1 ]; then prep="$(trash "$live/loaded" "$live/x" "$live/loaded2" "$live/x2")"; else prep="bash -c 'rm -rf $live/loaded $live/x $live/loaded2 $live/x2; sync'"; fi
-        run $row $r "$prep" \
+        if [ $((r % 2)) = 1 ]; then prep="$(trash "$live/loaded" "$live/x" "$live/loaded2" "$live/x2" "$live/loaded3")"; else prep="bash -c 'rm -rf $live/loaded $live/x $live/loaded2 $live/x2 $live/loaded3; sync'"; fi
+        run $row $r "$prep" ${before:+"kpy load big (before)" "$before load big --as loaded3"} \
           "kpy load big" "$kpy load big --as loaded" \
           "zstd -dc | tar -x" "bash -c 'mkdir $live/x && zstd -dc $work/big.tar.zst | tar -xf - -C $live/x'" \
           "kpy load small" "$kpy load small --as loaded2" \
           "zstd -dc | tar -x (small)" "bash -c 'mkdir $live/x2 && zstd -dc $work/small.tar.zst | tar -xf - -C $live/x2'" ;;
       load-tmpfs)
-        run $row $r "bash -c 'rm -rf $shm/kpy-$(id -un) $shm/x'" \
+        run $row $r "bash -c 'rm -rf $shm/kpy-$(id -un) $shm/x'" ${before:+"kpy load big (before)" "env TMPDIR=$shm $before load big --as loaded3"} \
           "kpy load big" "env TMPDIR=$shm $kpy load big --as loaded" \
           "zstd -dc | tar -x" "bash -c 'mkdir $shm/x && zstd -dc $work/big.tar.zst | tar -xf - -C $shm/x'" ;;
       many)
@@ -116,7 +117,7 @@ for row in $rows; do
           "kpy load many" "$kpy load many --as loaded" \
           "zstd -dc | tar -x" "bash -c 'mkdir $live/x && zstd -dc $work/many.tar.zst | tar -xf - -C $live/x'" ;;
       save)
-        run $row $r "sync" \
+        run $row $r "sync" ${before:+"kpy save big (before)" "env VIRTUAL_ENV=$live/big $before save -f big"} \
           "kpy save big" "env VIRTUAL_ENV=$live/big $kpy save -f big" \
           "tar | zstd -3 -T0" "bash -c 'tar -cf - -C $live/big . | zstd -q -3 -T0 -f -o $work/pipe.tar.zst'" \
           "tar -czf" "tar -czf $work/pipe.tar.gz -C $live/big ." ;;
@@ -159,14 +160,15 @@ for row in rows:
         continue
     names = [n for n, _ in runs[0]]
     times = {n: [dict(run)[n] for run in runs] for n in names}
-    ref = names[1] if len(names) > 1 else None
+    ref = next((n for n in names if not n.startswith("kpy")), None)
     unit, k = ("ms", 1000) if row in fast else ("s", 1)
     print(f"\n### {row} ({len(runs)} rounds" + (f"; odd rounds right after deleting {trash} unpacked copies of the big venv" if row in ("load-disk", "many") else "") + ")\n")
-    print(f"| command | median {unit} | min | max | worst round / {ref} | peak RSS MB |")
+    print(f"| command | median {unit} | min | max | vs {ref}: worst round / median | peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|")
     for i, n in enumerate(names):
         t = times[n]
-        worst = "" if ref is None or n == ref else f"{max(a / b for a, b in zip(t, times[ref])):.2f}x"
+        r_ = next((m for m in names if not m.startswith("kpy") and ("small" in m) == ("small" in n)), ref)
+        worst = "" if r_ is None or not n.startswith("kpy") else f"{max(a / b for a, b in zip(t, times[r_])):.2f}x / {statistics.median(t) / statistics.median(times[r_]):.2f}x"
         f = os.path.join(rdir, f"{row}.{i}")
         peak = max(int(x) for x in open(f).read().split()) / 1024 if os.path.exists(f) else 0
         print(f"| {n} | {statistics.median(t) * k:.3g} | {min(t) * k:.3g} | {max(t) * k:.3g} | {worst} | {peak:.0f} |")
