@@ -11,65 +11,18 @@ namespace Kslurm.Archive;
 /// </summary>
 internal static unsafe partial class PosixIo
 {
-    private const string Lib = "libc";
-
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_NOFOLLOW = 0x20000,
         O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
     private const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
     private const int EINTR = 4;
     private const long UTIME_OMIT = (1L << 30) - 2;
 
-    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags, int mode);
-
-    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
-    private static partial nint read(int fd, byte* buf, nint count);
-
-    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
-    private static partial nint write(int fd, byte* buf, nint count);
-
-    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
-    private static partial int close(int fd);
-
-    [LibraryImport(Lib, EntryPoint = "pwrite", SetLastError = true)]
-    private static partial nint pwrite(int fd, byte* buf, nint count, long offset);
-
-    [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
-    private static partial int ftruncate(int fd, long length);
-
-    [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
-    private static partial nint mmap(nint addr, nint length, int prot, int flags, int fd, long offset);
-
-    [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
-    private static partial int munmap(nint addr, nint length);
-
-    [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int chmod(string path, int mode);
-
-    [LibraryImport(Lib, EntryPoint = "futimens", SetLastError = true)]
-    private static partial int futimens(int fd, long* times);
-
-    [LibraryImport(Lib, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int utimensat(int dirfd, string path, long* times, int flags);
-
-    [LibraryImport(Lib, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mkdir(string path, int mode);
-
-    [LibraryImport(Lib, EntryPoint = "symlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int symlink(string target, string path);
-
-    [LibraryImport(Lib, EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int linkat(int olddirfd, string oldpath, int newdirfd, string newpath, int flags);
-
-    [LibraryImport(Lib, EntryPoint = "umask")]
-    private static partial int umask(int mask);
-
     /// <summary>The process's umask. umask(2) is read by setting it, so a strict 077 stands in
     /// for the instant until the old one is put back: a file created meanwhile is never more open.</summary>
     public static UnixFileMode Umask()
     {
-        int old = umask(0x3F);
-        umask(old);
+        int old = Libc.Umask(0x3F);
+        Libc.Umask(old);
         return (UnixFileMode)(old & 0x1FF);
     }
 
@@ -84,7 +37,7 @@ internal static unsafe partial class PosixIo
     public static int OpenRead(string path)
     {
         int fd;
-        do fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+        do fd = Libc.Open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
         while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
         return fd >= 0 ? fd : throw Error("open", path);
     }
@@ -95,7 +48,7 @@ internal static unsafe partial class PosixIo
     public static int Create(string path, UnixFileMode mode, bool readWrite = false)
     {
         int fd;
-        do fd = open(path, (readWrite ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (int)mode);
+        do fd = Libc.Open(path, (readWrite ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (int)mode);
         while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
         return fd >= 0 ? fd : throw Error("create", path);
     }
@@ -108,7 +61,7 @@ internal static unsafe partial class PosixIo
         {
             while (total < buffer.Length)
             {
-                nint n = read(fd, p + total, buffer.Length - total);
+                nint n = Libc.Read(fd, p + total, buffer.Length - total);
                 if (n < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == EINTR)
@@ -130,7 +83,7 @@ internal static unsafe partial class PosixIo
             int done = 0;
             while (done < data.Length)
             {
-                nint n = write(fd, p + done, data.Length - done);
+                nint n = Libc.Write(fd, p + done, data.Length - done);
                 if (n < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == EINTR)
@@ -145,7 +98,7 @@ internal static unsafe partial class PosixIo
     public static void Close(int fd, string path)
     {
         // Linux releases the descriptor even when close reports an error; never retry it.
-        if (close(fd) != 0 && Marshal.GetLastPInvokeError() != EINTR)
+        if (Libc.Close(fd) != 0 && Marshal.GetLastPInvokeError() != EINTR)
             throw Error("close", path);
     }
 
@@ -156,7 +109,7 @@ internal static unsafe partial class PosixIo
             int done = 0;
             while (done < data.Length)
             {
-                nint n = pwrite(fd, p + done, data.Length - done, offset + done);
+                nint n = Libc.PWrite(fd, p + done, data.Length - done, offset + done);
                 if (n < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == EINTR)
@@ -171,7 +124,7 @@ internal static unsafe partial class PosixIo
     /// <summary>Empties a file.</summary>
     public static void Truncate(int fd, string path)
     {
-        if (ftruncate(fd, 0) != 0)
+        if (Libc.FTruncate(fd, 0) != 0)
             throw Error("truncate", path);
     }
 
@@ -179,15 +132,15 @@ internal static unsafe partial class PosixIo
     public static byte* MapRead(int fd, long length, string path)
     {
         const int PROT_READ = 1, MAP_SHARED = 1;
-        nint p = mmap(0, (nint)length, PROT_READ, MAP_SHARED, fd, 0);
+        nint p = Libc.MMap(0, (nint)length, PROT_READ, MAP_SHARED, fd, 0);
         return p == -1 ? throw Error("map", path) : (byte*)p;
     }
 
-    public static void Unmap(byte* p, long length) => munmap((nint)p, (nint)length);
+    public static void Unmap(byte* p, long length) => Libc.MUnmap((nint)p, (nint)length);
 
     public static void Chmod(string path, UnixFileMode mode)
     {
-        if (chmod(path, (int)mode) != 0)
+        if (Libc.Chmod(path, (int)mode) != 0)
             throw Error("set the mode of", path);
     }
 
@@ -195,7 +148,7 @@ internal static unsafe partial class PosixIo
     public static void FSetMTime(int fd, long seconds, long nanoseconds, string path)
     {
         long* t = stackalloc long[4] { 0, UTIME_OMIT, seconds, nanoseconds };
-        if (futimens(fd, t) != 0)
+        if (Libc.FutimeNs(fd, t) != 0)
             throw Error("set the time of", path);
     }
 
@@ -203,19 +156,19 @@ internal static unsafe partial class PosixIo
     public static void SetMTime(string path, long seconds, long nanoseconds)
     {
         long* t = stackalloc long[4] { 0, UTIME_OMIT, seconds, nanoseconds };
-        if (utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW) != 0)
+        if (Libc.UtimeNsAt(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW) != 0)
             throw Error("set the time of", path);
     }
 
     public static void MkDir(string path, UnixFileMode mode)
     {
-        if (mkdir(path, (int)mode) != 0)
+        if (Libc.Mkdir(path, (int)mode) != 0)
             throw Error("create directory", path);
     }
 
     public static void Symlink(string target, string path)
     {
-        if (symlink(target, path) != 0)
+        if (Libc.Symlink(target, path) != 0)
             throw Error("create symlink", path);
     }
 
@@ -223,7 +176,7 @@ internal static unsafe partial class PosixIo
     /// not followed.</summary>
     public static void Link(string existing, string path)
     {
-        if (linkat(AT_FDCWD, existing, AT_FDCWD, path, 0) != 0)
+        if (Libc.LinkAt(AT_FDCWD, existing, AT_FDCWD, path, 0) != 0)
             throw Error("create hard link", path);
     }
 }

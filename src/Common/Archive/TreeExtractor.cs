@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Formats.Tar;
 using System.Runtime.ExceptionServices;
-using Kslurm.Cli;
 using Kslurm.Files;
 
 namespace Kslurm.Archive;

@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using Kslurm.Cli;
 using Kslurm.Files;
 using Kslurm.Json;
 using Kslurm.Processes;
@@ -8,6 +7,7 @@ using Kslurm.Registry;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>The OCI archive is what skopeo (and so Apptainer, same library) reads back unchanged.</summary>
+[Trait("Tier", "Cluster")]
 public class OciArchiveTests
 {
     const string A = LocalRegistries.Anonymous;
@@ -77,61 +77,4 @@ public class OciArchiveTests
         Assert.Contains("is missing from", e.Message);
         Assert.False(File.Exists(Path.Combine(dir.Path, "x.tar")));
     }
-}
-
-/// <summary>Our tar writer, read back by .NET's reader and GNU tar.</summary>
-public class TarStreamTests
-{
-    [Fact]
-    public void Sizes_beyond_ustar_get_a_pax_record()
-    {
-        var ms = new MemoryStream();
-        new TarStream(ms).Header("blobs/sha256/" + new string('a', 64), '0', 9L * 1024 * 1024 * 1024 + 5, "0000644");
-        // Only the headers exist: read them as a pipe would deliver them (TarReader does not seek).
-        using var pipe = new BufferedStream(new ForwardOnly(new MemoryStream(ms.ToArray())));
-        var entry = new TarReader(pipe).GetNextEntry(copyData: false)!;
-        Assert.Equal("blobs/sha256/" + new string('a', 64), entry.Name);
-        Assert.Equal(9L * 1024 * 1024 * 1024 + 5, entry.Length);
-    }
-
-    [Fact]
-    public void Gnu_tar_lists_and_extracts_it()
-    {
-        using var dir = new TempDir();
-        var file = Path.Combine(dir.Path, "t.tar");
-        using (var fs = File.Create(file))
-        {
-            var tar = new TarStream(fs);
-            tar.Directory("d/");
-            tar.File("d/a", "hello"u8.ToArray());
-            tar.File("d/empty", []);
-            var big = new byte[1000];
-            new Random(1).NextBytes(big);
-            tar.File("d/b", new MemoryStream(big), big.Length);
-            tar.Finish();
-        }
-        var list = ChildProcess.Capture(["tar", "-tvf", file]);
-        Assert.True(list.Ok, list.Stderr);
-        Assert.Contains("d/a", list.Stdout);
-        var x = ChildProcess.Capture(["tar", "-xf", file, "-C", dir.Path]);
-        Assert.True(x.Ok, x.Stderr);
-        Assert.Equal("hello", File.ReadAllText(Path.Combine(dir.Path, "d", "a")));
-        Assert.Equal(1000, new FileInfo(Path.Combine(dir.Path, "d", "b")).Length);
-        Assert.Equal(0, new FileInfo(Path.Combine(dir.Path, "d", "empty")).Length);
-    }
-}
-
-/// <summary>A stream that cannot seek.</summary>
-sealed class ForwardOnly(Stream inner) : Stream
-{
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
