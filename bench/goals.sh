@@ -158,12 +158,13 @@ for row in rows:
             runs.append([(x["command"], x["median"]) for x in json.load(open(p))["results"]])
     if not runs:
         continue
-    names = [n for n, _ in runs[0]]
+    names = [n for n, _ in max(runs, key=len)]
+    runs = [run for run in runs if len(run) == len(names)]  # rounds cut short are left out
     times = {n: [dict(run)[n] for run in runs] for n in names}
     ref = next((n for n in names if not n.startswith("kpy")), None)
     unit, k = ("ms", 1000) if row in fast else ("s", 1)
     print(f"\n### {row} ({len(runs)} rounds" + (f"; odd rounds right after deleting {trash} unpacked copies of the big venv" if row in ("load-disk", "many") else "") + ")\n")
-    print(f"| command | median {unit} | min | max | vs {ref}: worst round / median | peak RSS MB |")
+    print(f"| command | median {unit} | min | max | vs {ref.replace('|', chr(92) + '|')}: worst round / median | peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|")
     for i, n in enumerate(names):
         t = times[n]
@@ -171,6 +172,6 @@ for row in rows:
         worst = "" if r_ is None or not n.startswith("kpy") else f"{max(a / b for a, b in zip(t, times[r_])):.2f}x / {statistics.median(t) / statistics.median(times[r_]):.2f}x"
         f = os.path.join(rdir, f"{row}.{i}")
         peak = max(int(x) for x in open(f).read().split()) / 1024 if os.path.exists(f) else 0
-        print(f"| {n} | {statistics.median(t) * k:.3g} | {min(t) * k:.3g} | {max(t) * k:.3g} | {worst} | {peak:.0f} |")
+        print(f"| {n.replace('|', chr(92) + '|')} | {statistics.median(t) * k:.3g} | {min(t) * k:.3g} | {max(t) * k:.3g} | {worst} | {peak:.0f} |")
 PY
 echo "results: bench/results/goals${SUFFIX-}.md"
