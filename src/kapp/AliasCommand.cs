@@ -1,4 +1,5 @@
 using Kslurm.Cli;
+using Kslurm.Registry;
 
 namespace Kslurm.Tools;
 
@@ -10,7 +11,7 @@ static class AliasCommand
     public static int Run(string[] argv)
     {
         var a = Args.Parse(argv, Usage);
-        var store = KappMain.Store();
+        var store = ImageStore.Open("kapp");
         switch (a.Positionals)
         {
             case ["list"]:

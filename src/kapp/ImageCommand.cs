@@ -22,7 +22,7 @@ static class ImageCommand
 
     static int List()
     {
-        var store = KappMain.Store();
+        var store = ImageStore.Open("kapp");
         var images = store.List();
         if (images.Count == 0)
         {
@@ -48,8 +48,8 @@ static class ImageCommand
     /// </summary>
     static int Remove(string target, bool purge)
     {
-        var store = KappMain.Store();
-        var uriPath = store.Find(target) ?? throw new KslurmException($"no pulled image called {target}", "see `kapp image list`");
+        var store = ImageStore.Open("kapp");
+        var uriPath = store.Require(target);
         var image = ImageStore.ImageFile(uriPath);
         foreach (var (alias, points) in store.AliasList())
         {
@@ -68,8 +68,10 @@ static class ImageCommand
         var inStore = image is not null && Path.GetDirectoryName(Path.GetFullPath(image)) == Path.GetFullPath(store.Images);
         if (inStore && store.List().Any(i => i.ImagePath is { } p && Path.GetFullPath(p) == Path.GetFullPath(image!)))
             Output.Note("kapp", "its image stays: other names use it");
-        else if (inStore && !PurgeCommand.Remove(store, image!))
+        else if (inStore && !store.RemoveImage(image!))
             Output.Note("kapp", "its image stays: a pull is using it");
+        else if (inStore)
+            Console.WriteLine(Output.Safe($"removing {image}"));
         return 0;
     }
 }

@@ -1,5 +1,4 @@
 using Kslurm.Cli;
-using Kslurm.Config;
 using Kslurm.Registry;
 
 namespace Kslurm.Tools;
@@ -30,20 +29,11 @@ static class KappMain
         };
     }
 
-    /// <summary>The store of this user's (or lab's) pipdir.</summary>
-    internal static ImageStore Store()
-    {
-        var pipdir = Settings.Load("kapp").Get("pipdir")
-            ?? throw new KslurmException("pipdir is not set: kapp keeps images under <pipdir>/containers",
-                "set it with: kslurm config pipdir DIR (project or permanent storage)");
-        return new ImageStore(pipdir);
-    }
-
     static int SnakemakeDir(string[] rest)
     {
         if (rest.Length > 0)
             throw new UsageException($"unexpected argument '{rest[0]}'", "usage: kapp snakemake");
-        var store = Store();
+        var store = ImageStore.Open("kapp");
         store.Create();
         Console.WriteLine(store.Snakemake);
         return 0;

@@ -11,12 +11,11 @@ static class PathCommand
     public static int Run(string[] argv)
     {
         var a = Args.Parse(argv, Usage, flags: ["-q|--quiet"]);
-        if (a.Positionals.Count != 1)
-            throw new UsageException(a.Positionals.Count == 0 ? "missing URI or ALIAS" : $"unexpected argument '{a.Positionals[1]}'", Usage);
+        var uriOrAlias = a.OnePositional("URI or ALIAS", Usage);
         string image;
         try
         {
-            image = Resolve(KappMain.Store(), a.Positionals[0]);
+            image = ImageStore.Open("kapp").Resolve(uriOrAlias);
         }
         catch (KslurmException e) when (a.Has("--quiet"))
         {
@@ -24,14 +23,5 @@ static class PathCommand
         }
         Console.Out.Write(image + "\n");
         return 0;
-    }
-
-    /// <summary>URI or alias to the image file, or a one-line error saying how to get it.</summary>
-    public static string Resolve(ImageStore store, string uriOrAlias)
-    {
-        var uriPath = store.Find(uriOrAlias)
-            ?? throw new KslurmException($"no pulled image called {uriOrAlias}", $"pull it first: kapp pull {uriOrAlias}");
-        return ImageStore.ImageFile(uriPath)
-            ?? throw new KslurmException($"{uriOrAlias} points to an image that is gone ({uriPath})", $"pull it again: kapp pull -f {uriOrAlias}");
     }
 }

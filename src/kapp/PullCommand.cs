@@ -38,7 +38,7 @@ static class PullCommand
         // blocks that remove its scratch files. Partial blobs stay, to resume.
         using var signals = Interrupt.Watch();
 
-        var store = KappMain.Store();
+        var store = ImageStore.Open("kapp");
         store.Create();
         if (alias is not null)
             Aliases.Check(store, alias, reference, a.Has("--force"));
@@ -48,8 +48,7 @@ static class PullCommand
         var imagePath = store.ImagePath(image.ManifestDigest);
         if (!File.Exists(imagePath))
         {
-            using var _ = FileLock.Acquire(Path.Combine(store.Locks, ImageStore.Hex(image.ManifestDigest) + ".lock"),
-                TimeSpan.FromHours(12), msg => Output.Note("kapp", msg));
+            using var _ = store.LockImage(image.ManifestDigest, TimeSpan.FromHours(12), msg => Output.Note("kapp", msg));
             if (!File.Exists(imagePath)) // another pull may have finished it while we waited
                 Build(store, client, image, runtime, imagePath, memMB, minutes);
         }

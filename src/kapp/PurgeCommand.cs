@@ -15,7 +15,7 @@ static class PurgeCommand
         if (a.Positionals is not ["dangling"])
             throw new UsageException(a.Positionals.Count == 0 ? "missing 'dangling'" : $"unexpected arguments '{string.Join(' ', a.Positionals)}'", Usage);
         var dry = a.Has("--dry");
-        var store = KappMain.Store();
+        var store = ImageStore.Open("kapp");
         store.Create();
         var used = store.List().Where(i => i.ImagePath is not null).Select(i => Path.GetFullPath(i.ImagePath!)).ToHashSet(StringComparer.Ordinal);
         var removed = 0;
@@ -23,34 +23,13 @@ static class PurgeCommand
         {
             if (used.Contains(Path.GetFullPath(image)))
                 continue;
-            if (Remove(store, image, dry))
-                removed++;
+            // a pull holds the image's lock while it builds; those stay
+            if (!store.RemoveImage(image, dry))
+                continue;
+            Console.WriteLine(Output.Safe(dry ? $"would remove {image}" : $"removing {image}"));
+            removed++;
         }
         Output.Note("kapp", removed == 0 ? "nothing to remove" : $"{(dry ? "would remove" : "removed")} {removed} image{(removed == 1 ? "" : "s")}");
         return 0;
-    }
-
-    /// <summary>Deletes an image no name uses, with its Snakemake links; false while a pull holds it.</summary>
-    public static bool Remove(ImageStore store, string image, bool dry = false)
-    {
-        // A pull holds the image's lock while it builds; leave those alone.
-        using var lk = TryLock(store, Path.GetFileNameWithoutExtension(image));
-        if (lk is null)
-            return false;
-        Console.WriteLine(Output.Safe(dry ? $"would remove {image}" : $"removing {image}"));
-        if (!dry)
-        {
-            foreach (var link in Directory.EnumerateFileSystemEntries(store.Snakemake))
-                if (ImageStore.ResolveLink(link) == Path.GetFullPath(image))
-                    File.Delete(link);
-            File.Delete(image);
-        }
-        return true;
-    }
-
-    static FileLock? TryLock(ImageStore store, string hex)
-    {
-        try { return FileLock.Acquire(Path.Combine(store.Locks, hex + ".lock"), TimeSpan.Zero); }
-        catch (KslurmException) { return null; }
     }
 }

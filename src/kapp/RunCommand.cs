@@ -18,7 +18,7 @@ static class RunCommand
             Console.Write($"usage: kapp {verb} URI|ALIAS [ARGS...]\n");
             return 0;
         }
-        var image = PathCommand.Resolve(KappMain.Store(), argv[0]);
+        var image = ImageStore.Open("kapp").Resolve(argv[0]);
         return ChildProcess.Exec([ContainerRuntime.Find(), verb, image, .. argv[1..]]);
     }
 }

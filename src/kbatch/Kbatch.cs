@@ -4,6 +4,7 @@ using Kslurm.Files;
 using Kslurm.Host;
 using Kslurm.Processes;
 using Kslurm.Slurm;
+using Kslurm.Venv;
 
 namespace Kslurm.Tools;
 
@@ -34,7 +35,7 @@ static class Kbatch
             // The job runs `kpy exec NAME -- ...`; a script given by the user keeps its #SBATCH lines
             // by having them copied into the wrapper.
             var inner = isScript ? BatchScript.Invocation(scriptPath, req.Command.Skip(1)) : req.Command;
-            script = BatchScript.ForCommand("kbatch", JobCommand.InVenv("kbatch", req.Venv, settings, inner, !req.NoModules),
+            script = BatchScript.ForCommand("kbatch", new VenvStore(settings, Node.Current, "kbatch").JobCommand(req.Venv, inner, !req.NoModules),
                 isScript ? BatchScript.Directives(scriptPath) : null);
             isScript = false;
         }
@@ -81,23 +82,10 @@ static class Kbatch
         return req.Switches.Contains("--wait") ? Wait(jobId) : 0;
     }
 
-    /// <summary>sbatch --parsable prints "id" or "id;cluster"; warnings go to stderr, and we pass them on.</summary>
     static string Submit(List<string> argv, string cwd, JobSpec spec)
     {
         Directory.SetCurrentDirectory(cwd); // the job starts where it was submitted from
-        var r = ChildProcess.Capture(argv);
-        if (r.Stderr.Length > 0 && r.Ok)
-            Console.Error.Write(r.Stderr);
-        if (!r.Ok)
-        {
-            var message = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? $"exit code {r.ExitCode}";
-            throw new KslurmException($"sbatch refused the job: {message.Replace("sbatch: error: ", "")}",
-                SlurmErrors.AccountHint(r.Stderr, spec) ?? "check the resources against the partition's limits (sinfo -s)");
-        }
-        var id = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault()?.Split(';')[0];
-        if (string.IsNullOrEmpty(id) || !id.All(c => char.IsAsciiDigit(c) || c == '_'))
-            throw new KslurmException($"sbatch did not print a job id (it printed '{r.Stdout.Trim()}')");
-        return id;
+        return Sbatch.Submit(argv, spec);
     }
 
     /// <summary>Generated scripts live in the state folder (0600), so a user can see what ran.</summary>
@@ -105,7 +93,7 @@ static class Kbatch
     {
         var dir = Path.Combine(Paths.StateDir, "kbatch");
         Directory.CreateDirectory(dir);
-        Prune(dir);
+        StaleFiles.Prune(dir, 30, name => name.EndsWith(".sh", StringComparison.Ordinal));
         var path = Path.Combine(dir, $"pending-{Environment.ProcessId}-{Random.Shared.Next():x8}.sh");
         AtomicFile.WriteAllText(path, script, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return path;
@@ -115,14 +103,6 @@ static class Kbatch
     {
         try { File.Move(file, Path.Combine(Path.GetDirectoryName(file)!, $"{jobId}.sh"), overwrite: true); }
         catch (IOException) { /* the job is submitted; keeping its script is a courtesy */ }
-    }
-
-    static void Prune(string dir)
-    {
-        var cutoff = DateTime.UtcNow.AddDays(-30);
-        foreach (var f in Directory.EnumerateFiles(dir, "*.sh"))
-            if (File.GetLastWriteTimeUtc(f) < cutoff)
-                AtomicFile.TryDelete(f);
     }
 
     static void Report(string jobId)

@@ -5,6 +5,7 @@ using Kslurm.Host;
 using Kslurm.Jupyter;
 using Kslurm.Processes;
 using Kslurm.Slurm;
+using Kslurm.Venv;
 
 namespace Kslurm.Tools;
 
@@ -35,7 +36,7 @@ static class StartCommand
         var self = Paths.Sibling("kjupyter", "kjupyter");
         List<string> serve = [self, "_serve", .. req.Switches.Where(s => s is "--lab" or "--notebook" or "--server").Distinct()];
         if (req.Venv is not null)
-            serve = JobCommand.InVenv("kjupyter", req.Venv, settings, serve, !req.NoModules);
+            serve = new VenvStore(settings, Node.Current, "kjupyter").JobCommand(req.Venv, serve, !req.NoModules);
         var script = BatchScript.ForCommand("kjupyter", serve);
         List<string> sbatch = ["sbatch", "--parsable", .. spec.SlurmOptions];
         if (!req.SlurmOptionsSet(SlurmOptions.Slot.JobName))
@@ -52,10 +53,10 @@ static class StartCommand
         var file = Path.Combine(JupyterSession.Dir, $"pending-{Environment.ProcessId}.sh");
         AtomicFile.WriteAllText(file, script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Directory.SetCurrentDirectory(spec.Cwd);
-        Captured r;
+        string jobId;
         try
         {
-            r = ChildProcess.Capture([.. sbatch, file], env: new Dictionary<string, string?>
+            jobId = Sbatch.Submit([.. sbatch, file], spec, new Dictionary<string, string?>
             {
                 ["KSLURM_JUPYTER_TOKEN"] = JupyterSession.NewToken(),
                 ["KSLURM_JUPYTER_LOGIN"] = loginHost,
@@ -66,10 +67,6 @@ static class StartCommand
         {
             AtomicFile.TryDelete(file);
         }
-        if (!r.Ok)
-            throw new KslurmException($"sbatch refused the job: {r.Stderr.Trim().Split('\n')[^1].Replace("sbatch: error: ", "")}",
-                SlurmErrors.AccountHint(r.Stderr, spec) ?? "check the resources against the partition's limits (sinfo -s)");
-        var jobId = r.Stdout.Trim().Split('\n')[^1].Split(';')[0];
         Output.Note("kjupyter", $"submitted job {jobId}; waiting for Jupyter to answer (Ctrl-C cancels)");
         return Follow(jobId, timeout, req.Switches.Contains("-d") || req.Switches.Contains("--detach"),
             req.Switches.Contains("--debug") ? new LogEcho(JupyterSession.LogPath(jobId)) : null);

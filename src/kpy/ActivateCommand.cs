@@ -25,15 +25,7 @@ static class ActivateCommand
             Console.Error.Write(live.Count == 0 ? "no venvs on this node\n" : string.Concat(live.Select(n => n + "\n")));
             return 0;
         }
-        var name = VenvName.Check(a.Positionals[0]);
-        if (!live.Contains(name))
-        {
-            var hint = store.Settings.Get("pipdir") is not null && store.Find(name) is not null
-                ? $"it is saved: kpy load {name}"
-                : $"create it with: kpy create {name}";
-            throw new KslurmException(
-                $"no venv called {name} on this node" + (live.Count > 0 ? $" (here: {string.Join(", ", live)})" : ""), hint);
-        }
-        return Activation.Finish(store.LivePath(name), name, modules: !a.Has("--no-modules"));
+        var name = a.Positionals[0];
+        return Activation.Finish(store.RequireLive(name), name, modules: !a.Has("--no-modules"));
     }
 }

@@ -1,4 +1,4 @@
-using Kslurm.Lmod;
+using Kslurm.Cli;
 using Kslurm.Processes;
 using Kslurm.Venv;
 
@@ -36,23 +36,7 @@ static class ExecCommand
         var command = rest.SkipWhile((a, i) => i == 0 && a == "--").ToArray();
         if (command.Length == 0)
             throw new UsageException("missing COMMAND", Usage);
-        var store = VenvStore.Current();
-        var dir = store.LivePath(name);
-        if (!Directory.Exists(dir))
-            dir = LoadCommand.LoadInto(store, name, name);
-        var bin = Path.Combine(dir, "bin");
-        // The modules it was saved with first (as Lmod would set them), the venv on top.
-        var env = noModules ? [] : ModuleRestore.Changes("kpy", name, ModuleRestore.Missing(VenvMeta.ReadFrom(dir)?.Modules ?? []));
-        var path = env.TryGetValue("PATH", out var p) ? p : Environment.GetEnvironmentVariable("PATH");
-        env["VIRTUAL_ENV"] = dir;
-        env["VIRTUAL_ENV_PROMPT"] = name;
-        env["PATH"] = bin + ":" + path;
-        env["PYTHONHOME"] = null;
-        // the shell snippet (if the command is an interactive shell) activates it properly
-        env["KSLURM_KPY_ACTIVATE"] = dir;
-        if (store.Node.InJob)
-            env["PIP_NO_INDEX"] = "1"; // compute nodes: pip must not try the internet
-        var program = ChildProcess.Which(command[0], env["PATH"]) ?? command[0];
-        return ChildProcess.Exec([program, .. command[1..]], env);
+        var (program, env) = VenvStore.Current().Exec(name, command, modules: !noModules);
+        return ChildProcess.Exec(program, env);
     }
 }

@@ -18,20 +18,10 @@ static class ExportCommand
             return 0;
         }
         // kslurm's form was `kpy export venv NAME`: accept it.
-        var positionals = a.Positionals.Count == 2 && a.Positionals[0] == "venv" ? a.Positionals.Skip(1).ToList() : a.Positionals;
-        var (_, saved) = LoadCommand.SavedArgument(positionals, Usage);
-        var name = saved.Name;
-        var target = Path.GetFullPath(a.Value("--path") ?? name);
-        if (Path.Exists(target))
-            throw new KslurmException($"{target} already exists", "choose a new folder with --path DIR");
-        var meta = Unpacker.ReadMeta(saved);
-        Unpacker.CheckInterpreter(meta, name);
-        Output.Note("kpy", $"exporting {name} to {target} ...");
-        Unpacker.Unpack(saved, meta, target, null);
-        var live = meta ?? new VenvMeta { Name = name };
-        live.SavedAs = name;
-        live.OriginalPaths = [];
-        live.WriteTo(target);
+        if (a.Positionals.Count == 2 && a.Positionals[0] == "venv")
+            a.Positionals.RemoveAt(0);
+        var name = a.OnePositional("NAME", Usage);
+        var target = VenvStore.Current().Export(name, a.Value("--path") ?? name);
         Output.Note("kpy", $"done; activate it with: source {ShellQuote.Quote(Path.Combine(target, "bin", "activate"))}");
         return 0;
     }

@@ -1,5 +1,6 @@
 using Kslurm.Cli;
 using Kslurm.Venv;
+using Kslurm.Wheels;
 
 namespace Kslurm.Tools;
 
@@ -22,8 +23,8 @@ static class FreezeCommand
             Console.Write(Usage + "\n");
             return 0;
         }
-        var (_, saved) = LoadCommand.SavedArgument(a.Positionals, Usage);
-        var meta = Unpacker.ReadMeta(saved);
+        var saved = VenvStore.Current().Require(a.OnePositional("NAME", Usage));
+        var meta = VenvStore.ReadRecord(saved);
         var found = Distributions.ReadArchive(saved.Path);
         var o = new System.Text.StringBuilder();
         // Enough to rebuild the same venv by hand: the Python and the modules it ran on.
@@ -34,7 +35,7 @@ static class FreezeCommand
             o.Append($", modules {string.Join(' ', modules)}");
         o.Append('\n');
         int local = 0;
-        foreach (var d in found.Where(d => !Tools.Contains(Distributions.Canonical(d.Name))))
+        foreach (var d in found.Where(d => !Tools.Contains(PackageName.Canonical(d.Name))))
         {
             o.Append(Distributions.Requirement(d, a.Has("--exact"))).Append('\n');
             if (d.Origin == Origin.Local)

@@ -1,4 +1,5 @@
 using Kslurm.Cli;
+using Kslurm.Venv;
 
 namespace Kslurm.Tools;
 
@@ -10,9 +11,9 @@ static class InfoCommand
     public static int Run(string[] argv)
     {
         var a = Args.Parse(argv, Usage);
-        var (_, saved) = LoadCommand.SavedArgument(a.Positionals, Usage);
+        var saved = VenvStore.Current().Require(a.OnePositional("NAME", Usage));
         var name = saved.Name;
-        var meta = Unpacker.ReadMeta(saved);
+        var meta = VenvStore.ReadRecord(saved);
         var o = Console.Out;
         // The record comes from an archive that may sit in a shared pipdir: nothing in it reaches the terminal raw.
         static string S(string? t) => Output.Safe(t ?? "?");

@@ -25,7 +25,7 @@ static class ListCommand
             string python = "?", modules = "";
             try
             {
-                meta = Unpacker.ReadMeta(s);
+                meta = VenvStore.ReadRecord(s);
             }
             catch (KslurmException)
             {

@@ -1,5 +1,5 @@
 using Kslurm.Cli;
-using Kslurm.Files;
+using Kslurm.Venv;
 
 namespace Kslurm.Tools;
 
@@ -11,12 +11,8 @@ static class RemoveCommand
     public static int Run(string[] argv)
     {
         var a = Args.Parse(argv, Usage);
-        var (store, saved) = LoadCommand.SavedArgument(a.Positionals, Usage);
-        var name = saved.Name;
-        using var _ = FileLock.Acquire(Path.Combine(store.ArchiveDir, $".{name}.lock"), TimeSpan.FromMinutes(30), m => Output.Note("kpy", m));
-        File.Delete(saved.Path);
-        AtomicFile.SyncDirectory(store.ArchiveDir);
-        Output.Note("kpy", $"removed {saved.Path}");
+        var removed = VenvStore.Current().Remove(a.OnePositional("NAME", Usage));
+        Output.Note("kpy", $"removed {removed}");
         return 0;
     }
 }

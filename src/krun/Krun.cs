@@ -2,6 +2,7 @@ using Kslurm.Cli;
 using Kslurm.Host;
 using Kslurm.Processes;
 using Kslurm.Slurm;
+using Kslurm.Venv;
 
 namespace Kslurm.Tools;
 
@@ -36,9 +37,10 @@ static class Krun
         {
             // An interactive session with a venv: a shell in a job step, inside the loaded venv.
             var shell = Environment.GetEnvironmentVariable("SHELL") is { Length: > 0 } sh ? sh : "/bin/bash";
+            var venvs = new VenvStore(settings, node, "krun");
             tail = interactive
-                ? ["srun", "--pty", .. JobCommand.InVenv("krun", req.Venv, settings, [shell], !req.NoModules)]
-                : ["--", .. JobCommand.InVenv("krun", req.Venv, settings, req.Command, !req.NoModules)];
+                ? ["srun", "--pty", .. venvs.JobCommand(req.Venv, [shell], !req.NoModules)]
+                : ["--", .. venvs.JobCommand(req.Venv, req.Command, !req.NoModules)];
         }
         var plan = new JobPlan("krun", [.. launch, .. spec.SlurmOptions, .. tail], null, spec, req.Command);
 

@@ -7,10 +7,13 @@ namespace Kslurm.Cli;
 /// </summary>
 public sealed class Args
 {
-    readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+    readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
     readonly HashSet<string> _flags = new(StringComparer.Ordinal);
 
     public List<string> Positionals { get; } = [];
+
+    /// <summary>The options and flags given, by their long names, in the order typed (repeats included).</summary>
+    public List<string> Given { get; } = [];
 
     /// <summary>Everything after the first positional when <c>stopAtPositional</c> asked for it.</summary>
     public List<string> Rest { get; } = [];
@@ -60,11 +63,15 @@ public sealed class Args
                     value = argv[++i];
                 else
                     throw new UsageException($"{name} needs a value", usage);
-                a._values[canonical] = value;
+                if (!a._values.TryGetValue(canonical, out var values))
+                    a._values[canonical] = values = [];
+                values.Add(value);
+                a.Given.Add(canonical);
             }
             else if (flagNames.TryGetValue(t, out canonical))
             {
                 a._flags.Add(canonical);
+                a.Given.Add(canonical);
             }
             else
             {
@@ -89,7 +96,19 @@ public sealed class Args
 
     public bool Has(string longName) => _flags.Contains(longName);
 
-    public string? Value(string longName) => _values.TryGetValue(longName, out var v) ? v : null;
+    /// <summary>The option's value; the last one when it was given more than once.</summary>
+    public string? Value(string longName) => _values.TryGetValue(longName, out var v) ? v[^1] : null;
+
+    /// <summary>Every value of a repeatable option (--module A --module B), in order.</summary>
+    public IReadOnlyList<string> Values(string longName) => _values.TryGetValue(longName, out var v) ? v : [];
+
+    /// <summary>The one positional a command takes (e.g. NAME), or the usage error for none or more.</summary>
+    public string OnePositional(string what, string usage)
+    {
+        if (Positionals.Count != 1)
+            throw new UsageException(Positionals.Count == 0 ? $"missing {what}" : $"unexpected argument '{Positionals[1]}'", usage);
+        return Positionals[0];
+    }
 
     public void NoMorePositionals(int max, string usage)
     {

@@ -141,8 +141,7 @@ public sealed class ConfigFile
             Directory.CreateDirectory(dir);
             using var _ = FileLock.Acquire(real + ".lock", TimeSpan.FromSeconds(30), m => Output.Note("kslurm", m));
             // Temp files of writers that were killed: we hold the lock, so none is live.
-            foreach (var stale in Directory.EnumerateFiles(dir, $".{System.IO.Path.GetFileName(real)}.tmp-*"))
-                AtomicFile.TryDelete(stale);
+            AtomicFile.RemoveStaleTemps(real);
             var current = Load(real);
             var edit = new ConfigEdit(current.Exists ? current.Toml : TomlText.Parse(Header, pretty), pretty);
             var before = edit.Text;

@@ -37,6 +37,11 @@ public sealed class Settings
     /// holding anything but a string (a hand edit such as `gpu = true`) is an error naming the
     /// key, the expected type and where it is, never a value used as if it were right.
     /// </summary>
+    /// <summary>pipdir (permanent storage for saved venvs, wheels and images), or the one error every store gives without it.</summary>
+    public string Pipdir => Get("pipdir")
+        ?? throw new KslurmException("pipdir is not set: kslurm keeps saved venvs and container images there",
+            "set it with: kslurm config pipdir DIR (project or permanent storage, e.g. ~/projects/def-lab/$USER/.kslurm)");
+
     public string? Get(string key) => Value(User, key, false) ?? Value(Site, key, true);
 
     /// <summary>The site file's value alone (`kslurm config --site KEY`).</summary>

@@ -45,6 +45,19 @@ public static class AtomicFile
     public static string TempBeside(string path)
         => Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.tmp-{Environment.ProcessId}-{Random.Shared.Next():x8}");
 
+    /// <summary>
+    /// Removes the temp files (<see cref="TempBeside"/>) that killed writers of <paramref name="path"/>
+    /// left. Only while holding the lock that serialises those writers: a live writer's would go too.
+    /// </summary>
+    public static void RemoveStaleTemps(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        if (Directory.Exists(dir))
+            foreach (var stale in Directory.EnumerateFiles(dir, $".{Path.GetFileName(full)}.tmp-*"))
+                TryDelete(stale);
+    }
+
     /// <summary>Makes a rename durable; best effort on filesystems that refuse it.</summary>
     public static void SyncDirectory(string dir)
     {

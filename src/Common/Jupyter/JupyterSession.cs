@@ -81,20 +81,8 @@ public sealed record JupyterSession(string JobId, string Node, int Port, string 
 
     /// <summary>Logs of sessions over 30 days old (their records are gone) and stray submit scripts.</summary>
     public static void Prune()
-    {
-        if (!Directory.Exists(Dir))
-            return;
-        var cutoff = DateTime.UtcNow.AddDays(-30);
-        foreach (var f in Directory.EnumerateFiles(Dir))
-        {
-            var name = Path.GetFileName(f);
-            var old = File.GetLastWriteTimeUtc(f) < cutoff;
-            if (old && name.EndsWith(".log", StringComparison.Ordinal) && !File.Exists(RecordPath(Path.GetFileNameWithoutExtension(name))))
-                AtomicFile.TryDelete(f);
-            else if (old && name.StartsWith("pending-", StringComparison.Ordinal))
-                AtomicFile.TryDelete(f);
-        }
-    }
+        => StaleFiles.Prune(Dir, 30, name => name.StartsWith("pending-", StringComparison.Ordinal)
+            || (name.EndsWith(".log", StringComparison.Ordinal) && !File.Exists(RecordPath(Path.GetFileNameWithoutExtension(name)))));
 
     /// <summary>A token for the server: 24 random bytes from the kernel, hex.</summary>
     public static string NewToken()

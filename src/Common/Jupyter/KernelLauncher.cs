@@ -1,4 +1,4 @@
-using Kslurm.Config;
+using Kslurm.Cli;
 using Kslurm.Host;
 using Kslurm.Lmod;
 using Kslurm.Processes;
@@ -73,7 +73,7 @@ public static class KernelLauncher
                 var name = VenvName.Check(t.Target);
                 var hint = $"install it and save the venv again: kpy exec {name} -- pip install ipykernel; kpy exec {name} -- kpy save -f {name}";
                 // kpy loads the saved venv onto this node's scratch when it is not there yet, then execs
-                return ChildProcess.Exec([Kpy(), "exec", name, "--", .. kernel("python", $"the venv {name}", hint)]);
+                return ChildProcess.Exec(VenvStore.ExecArgv(Kpy(), name, kernel("python", $"the venv {name}", hint)));
             }
             case KernelMode.Conda:
             {
@@ -146,14 +146,7 @@ public static class KernelLauncher
     {
         if (IsImageFile(value))
             return File.Exists(value) ? value : throw new KslurmException($"image {value} does not exist");
-        var pipdir = Settings.Load("kjupyter").Get("pipdir")
-            ?? throw new KslurmException("pipdir is not set: kapp's images live under <pipdir>/containers",
-                "set it with: kslurm config pipdir DIR, or give the image file's path");
-        var store = new ImageStore(pipdir);
-        var uriPath = store.Find(value)
-            ?? throw new KslurmException($"no pulled image called {value}", $"pull it first: kapp pull {value}");
-        return ImageStore.ImageFile(uriPath)
-            ?? throw new KslurmException($"{value} points to an image that is gone ({uriPath})", $"pull it again: kapp pull -f {value}");
+        return ImageStore.Open("kjupyter").Resolve(value);
     }
 
     public static bool IsImageFile(string value) => value.StartsWith('/') || value.StartsWith("./", StringComparison.Ordinal) || value.StartsWith("../", StringComparison.Ordinal);

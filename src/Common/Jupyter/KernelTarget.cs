@@ -95,96 +95,58 @@ public sealed class KernelTarget
         return o;
     }
 
-    /// <summary>Parses the mode options out of argv; what is not a mode option is left to the caller.</summary>
-    public sealed class Parser(string usage)
+    /// <summary>The mode options, for <see cref="Args.Parse"/>: values, and the one flag.</summary>
+    public static readonly string[] Options = ["--venv", "--conda", "--module", "--image", "--python", "--bind"];
+    public static readonly string[] Flags = ["--purge"];
+
+    /// <summary>The target the mode options of parsed argv name (declared with <see cref="Options"/> and <see cref="Flags"/>).</summary>
+    public static KernelTarget From(Args a, string usage)
     {
-        readonly List<(KernelMode Mode, string Option)> _modes = [];
-        readonly List<string> _modules = [];
-        readonly List<string> _binds = [];
-        string? _value;
-        bool _purge;
-
-        /// <summary>Consumes argv[i] (and its value) when it is a mode option; returns false otherwise.</summary>
-        public bool TryTake(IReadOnlyList<string> argv, ref int i)
+        var modes = new List<(KernelMode Mode, string Option)>();
+        foreach (var o in a.Given)
+            if (o is "--venv" or "--conda" or "--image" or "--python" || (o == "--module" && !modes.Any(m => m.Mode == KernelMode.Module)))
+                modes.Add((ParseMode(o[2..])!.Value, o));
+        var purge = a.Has("--purge");
+        if (modes.Count == 0 && purge)
+            modes.Add((KernelMode.Module, "--purge")); // `--purge` alone: a kernel with every module unloaded
+        if (modes.Count == 0)
+            throw new UsageException("say what the kernel runs in: --venv, --conda, --module, --image or --python", usage);
+        if (modes.Count > 1)
+            throw new UsageException($"{modes[0].Option} and {modes[1].Option} cannot be combined: a kernel runs in one environment", usage);
+        var mode = modes[0].Mode;
+        var modules = a.Values("--module");
+        var binds = a.Values("--bind");
+        if (purge && mode != KernelMode.Module)
+            throw new UsageException("--purge goes with --module", usage);
+        if (binds.Count > 0 && mode != KernelMode.Image)
+            throw new UsageException("--bind goes with --image", usage);
+        var value = mode == KernelMode.Module ? null : a.Value("--" + ModeName(mode));
+        foreach (var v in modules.Append(value ?? "").Concat(binds))
+            CheckValue(v, usage);
+        return mode switch
         {
-            var (name, inline) = Split(argv[i]);
-            switch (name)
+            KernelMode.Module => new KernelTarget
             {
-                case "--venv" or "--conda" or "--image" or "--python":
-                    _value = Value(argv, ref i, name, inline);
-                    _modes.Add((ParseMode(name[2..])!.Value, name));
-                    return true;
-                case "--module":
-                    _modules.Add(Value(argv, ref i, name, inline));
-                    if (!_modes.Any(m => m.Mode == KernelMode.Module))
-                        _modes.Add((KernelMode.Module, name));
-                    return true;
-                case "--purge" when inline is null:
-                    _purge = true;
-                    return true;
-                case "--bind":
-                    _binds.Add(Value(argv, ref i, name, inline));
-                    return true;
-                default:
-                    return false;
-            }
-        }
+                Mode = mode,
+                Modules = [.. modules.Select(m => CheckModule(m, usage))],
+                Purge = purge,
+                Target = string.Join(' ', modules),
+            },
+            KernelMode.Image => new KernelTarget { Mode = mode, Target = NonEmpty(value, "--image", usage), Binds = [.. binds.Select(b => NonEmpty(b, "--bind", usage))] },
+            _ => new KernelTarget { Mode = mode, Target = NonEmpty(value, "--" + ModeName(mode), usage) },
+        };
+    }
 
-        public KernelTarget Finish()
-        {
-            if (_modes.Count == 0 && _purge)
-                _modes.Add((KernelMode.Module, "--purge")); // `--purge` alone: a kernel with every module unloaded
-            if (_modes.Count == 0)
-                throw new UsageException("say what the kernel runs in: --venv, --conda, --module, --image or --python", usage);
-            if (_modes.Count > 1)
-                throw new UsageException($"{_modes[0].Option} and {_modes[1].Option} cannot be combined: a kernel runs in one environment", usage);
-            var mode = _modes[0].Mode;
-            if (_purge && mode != KernelMode.Module)
-                throw new UsageException("--purge goes with --module", usage);
-            if (_binds.Count > 0 && mode != KernelMode.Image)
-                throw new UsageException("--bind goes with --image", usage);
-            foreach (var v in _modules.Append(_value ?? "").Concat(_binds))
-                CheckValue(v, usage);
-            return mode switch
-            {
-                KernelMode.Module => new KernelTarget
-                {
-                    Mode = mode,
-                    Modules = [.. _modules.Select(m => CheckModule(m, usage))],
-                    Purge = _purge,
-                    Target = string.Join(' ', _modules),
-                },
-                KernelMode.Image => new KernelTarget { Mode = mode, Target = NonEmpty(_value, "--image", usage), Binds = [.. _binds.Select(b => NonEmpty(b, "--bind", usage))] },
-                _ => new KernelTarget { Mode = mode, Target = NonEmpty(_value, "--" + ModeName(mode), usage) },
-            };
-        }
+    static string NonEmpty(string? v, string option, string usage)
+        => string.IsNullOrEmpty(v) ? throw new UsageException($"{option} needs a non-empty value", usage) : v;
 
-        static (string Name, string? Inline) Split(string t)
-        {
-            var eq = t.IndexOf('=');
-            return t.StartsWith("--", StringComparison.Ordinal) && eq > 2 ? (t[..eq], t[(eq + 1)..]) : (t, null);
-        }
-
-        string Value(IReadOnlyList<string> argv, ref int i, string name, string? inline)
-        {
-            if (inline is not null)
-                return inline;
-            if (i + 1 >= argv.Count)
-                throw new UsageException($"{name} needs a value", usage);
-            return argv[++i];
-        }
-
-        static string NonEmpty(string? v, string option, string usage)
-            => string.IsNullOrEmpty(v) ? throw new UsageException($"{option} needs a non-empty value", usage) : v;
-
-        static string CheckModule(string m, string usage)
-        {
-            if (m.Length == 0 || m == "-")
-                throw new UsageException("--module needs a module name", usage);
-            if (m.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
-                throw new UsageException($"invalid module name '{m}': no spaces", "give one module per --module, e.g. --module gcc --module python/3.11");
-            return m;
-        }
+    static string CheckModule(string m, string usage)
+    {
+        if (m.Length == 0 || m == "-")
+            throw new UsageException("--module needs a module name", usage);
+        if (m.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            throw new UsageException($"invalid module name '{m}': no spaces", "give one module per --module, e.g. --module gcc --module python/3.11");
+        return m;
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using Kslurm.Cli;
 using Kslurm.Processes;
-using Kslurm.Venv;
 
 namespace Kslurm.Lmod;
 
@@ -26,10 +25,16 @@ public static class ModuleRestore
         return candidates.FirstOrDefault(File.Exists);
     }
 
+    /// <summary>Lmod's loaded modules now (LOADEDMODULES is colon-separated), in load order.</summary>
+    public static List<string> Loaded()
+        => Environment.GetEnvironmentVariable("LOADEDMODULES") is { Length: > 0 } m
+            ? [.. m.Split(':', StringSplitOptions.RemoveEmptyEntries)]
+            : [];
+
     /// <summary>The recorded modules not loaded now (LOADEDMODULES), in their recorded order.</summary>
     public static List<string> Missing(IReadOnlyList<string> recorded)
     {
-        var loaded = PythonFinder.LoadedModules().ToHashSet(StringComparer.Ordinal);
+        var loaded = Loaded().ToHashSet(StringComparer.Ordinal);
         return [.. recorded.Where(m => !loaded.Contains(m))];
     }
 

@@ -1,3 +1,5 @@
+using Kslurm.Cli;
+using Kslurm.Config;
 using Kslurm.Files;
 
 namespace Kslurm.Registry;
@@ -17,6 +19,57 @@ public sealed class ImageStore
     public ImageStore(string pipdir)
     {
         Root = Path.Combine(pipdir, "containers");
+    }
+
+    /// <summary>The store of this user's (or lab's) pipdir, from the settings; the one "pipdir is not set" error otherwise.</summary>
+    public static ImageStore Open(string tool) => Open(Settings.Load(tool));
+
+    public static ImageStore Open(Settings settings) => new(settings.Pipdir);
+
+    /// <summary>The uris entry of a pulled URI or alias, or the one error for a name not pulled (no network).</summary>
+    public string Require(string uriOrAlias)
+        => Find(uriOrAlias) ?? throw new KslurmException($"no pulled image called {uriOrAlias}",
+            $"pull it first: kapp pull {uriOrAlias} (`kapp image list` shows what is pulled)");
+
+    /// <summary>The image file a pulled URI or alias stands for, or a one-line error saying how to get it.</summary>
+    public string Resolve(string uriOrAlias)
+    {
+        var uriPath = Require(uriOrAlias);
+        return ImageFile(uriPath)
+            ?? throw new KslurmException($"{uriOrAlias} points to an image that is gone ({uriPath})", $"pull it again: kapp pull -f {uriOrAlias}");
+    }
+
+    /// <summary>
+    /// The lock of one image (by manifest digest): a pull holds it while it downloads and builds,
+    /// so concurrent pulls share one download and a purge never deletes an image being built.
+    /// </summary>
+    public FileLock LockImage(string digest, TimeSpan wait, Action<string>? onWait = null)
+        => FileLock.Acquire(Path.Combine(Locks, Hex(digest) + ".lock"), wait, onWait);
+
+    /// <summary>The image's lock if nobody holds it now, else null.</summary>
+    public FileLock? TryLockImage(string digest)
+    {
+        try { return LockImage(digest, TimeSpan.Zero); }
+        catch (KslurmException) { return null; }
+    }
+
+    /// <summary>
+    /// Deletes an image file of the store, with its Snakemake links, unless a pull holds its lock
+    /// (then false). <paramref name="dry"/>: only says whether it could.
+    /// </summary>
+    public bool RemoveImage(string image, bool dry = false)
+    {
+        using var held = TryLockImage(Path.GetFileNameWithoutExtension(image));
+        if (held is null)
+            return false;
+        if (!dry)
+        {
+            foreach (var link in Directory.EnumerateFileSystemEntries(Snakemake))
+                if (ResolveLink(link) == Path.GetFullPath(image))
+                    File.Delete(link);
+            File.Delete(image);
+        }
+        return true;
     }
 
     public string Root { get; }

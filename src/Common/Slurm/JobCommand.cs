@@ -3,7 +3,6 @@ using Kslurm.Config;
 using Kslurm.Host;
 using Kslurm.Processes;
 using Kslurm.Shell;
-using Kslurm.Venv;
 
 namespace Kslurm.Slurm;
 
@@ -61,26 +60,4 @@ public static class JobCommand
         => word.All(c => char.IsAsciiLetterOrDigit(c) || c is '$' or '{' or '}' or '(' or ')' or '_' or '-' or '.' or '/' or ':' or '=' or ',')
             ? word
             : "\"" + word.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("`", "\\`") + "\"";
-
-    /// <summary>
-    /// `--venv NAME`: the job runs `kpy exec NAME -- COMMAND...`, which loads the saved venv onto
-    /// the node's scratch (once per node) and runs the command inside it. Checked before submitting,
-    /// so a typo fails now rather than in the queue. <paramref name="modules"/> false: `kpy exec
-    /// --no-modules`, the venv without the Lmod modules it was saved with.
-    /// </summary>
-    public static List<string> InVenv(string tool, string venv, Settings settings, IReadOnlyList<string> command, bool modules = true)
-    {
-        VenvName.Check(venv);
-        var store = new VenvStore(settings, Node.Current);
-        if (store.Find(venv) is null)
-            throw new KslurmException($"no saved venv called {venv}", LoadCommandHint(store));
-        var kpy = Paths.Sibling("kpy", tool);
-        return [kpy, "exec", .. (modules ? Array.Empty<string>() : ["--no-modules"]), venv, "--", .. command];
-    }
-
-    static string LoadCommandHint(VenvStore store)
-    {
-        var saved = store.Saved();
-        return saved.Count == 0 ? "save one first: kpy save NAME" : "saved venvs: " + string.Join(", ", saved.Select(s => s.Name));
-    }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Kslurm.Archive;
 using Kslurm.Json;
+using Kslurm.Wheels;
 
 namespace Kslurm.Venv;
 
@@ -87,10 +88,10 @@ public static partial class Distributions
         foreach (var (name, target) in eggLinks)
         {
             // `setup.py develop` / old `pip install -e`: the metadata is in the source folder, not here.
-            found.RemoveAll(d => Canonical(d.Name) == Canonical(name));
+            found.RemoveAll(d => PackageName.Canonical(d.Name) == PackageName.Canonical(name));
             found.Add(new Distribution(name, "", Origin.Local, target, Editable: true));
         }
-        found.Sort((a, b) => string.Compare(Canonical(a.Name), Canonical(b.Name), StringComparison.Ordinal));
+        found.Sort((a, b) => string.Compare(PackageName.Canonical(a.Name), PackageName.Canonical(b.Name), StringComparison.Ordinal));
         return found;
     }
 
@@ -103,7 +104,7 @@ public static partial class Distributions
     /// </summary>
     public static string Requirement(Distribution d, bool exact)
     {
-        var version = PublicVersion(d.Version);
+        var version = PackageName.PublicVersion(d.Version);
         switch (d.Origin)
         {
             case Origin.Vcs or Origin.RemoteArchive:
@@ -117,8 +118,6 @@ public static partial class Distributions
         return $"{d.Name}=={version}";
     }
 
-    /// <summary>The version without a local label (PEP 440 `+...`).</summary>
-    public static string PublicVersion(string version) => version.Split('+')[0];
 
     [GeneratedRegex(@"^v?(?<epoch>\d+!)?(?<release>\d+(?:\.\d+)*)(?<rest>(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview|post|rev|r|dev)[-_.]?\d*|-\d+)*)$")]
     private static partial Regex VersionParts();
@@ -135,22 +134,6 @@ public static partial class Distributions
         return m.Groups["epoch"].Value + release + m.Groups["rest"].Value;
     }
 
-    /// <summary>PEP 503's normal form, to compare names: runs of - _ . become one -, lower case.</summary>
-    public static string Canonical(string name)
-    {
-        var sb = new StringBuilder(name.Length);
-        foreach (var c in name)
-        {
-            if (c is '-' or '_' or '.')
-            {
-                if (sb.Length == 0 || sb[^1] != '-')
-                    sb.Append('-');
-            }
-            else
-                sb.Append(char.ToLowerInvariant(c));
-        }
-        return sb.ToString();
-    }
 
     // Name and Version from the header block of METADATA / PKG-INFO (RFC 822 style).
     static (string?, string?) Headers(string text)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Kslurm.Processes;
-using Kslurm.Venv;
 
 namespace Kslurm.Wheels;
 

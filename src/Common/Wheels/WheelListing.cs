@@ -1,4 +1,3 @@
-using Kslurm.Venv;
 
 namespace Kslurm.Wheels;
 
@@ -13,19 +12,19 @@ public static class WheelListing
 {
     public static List<ListedWheel> List(IEnumerable<Wheelhouse> houses, PythonTags python, IReadOnlyList<string> patterns)
     {
-        var canonicalPatterns = patterns.Select(Distributions.Canonical).ToList();
+        var canonicalPatterns = patterns.Select(PackageName.Canonical).ToList();
         var listed = new List<ListedWheel>();
         foreach (var house in houses.Where(h => h.Exists))
             foreach (var wheel in WheelFile.InFolder(house.Location))
             {
-                var name = Distributions.Canonical(wheel.Name);
+                var name = PackageName.Canonical(wheel.Name);
                 if (canonicalPatterns.Count > 0 && !canonicalPatterns.Any(p => Glob(p, name)))
                     continue;
                 listed.Add(new ListedWheel(wheel, house, python.WhyNot(wheel)));
             }
         listed.Sort((a, b) =>
         {
-            var byName = string.CompareOrdinal(Distributions.Canonical(a.Wheel.Name), Distributions.Canonical(b.Wheel.Name));
+            var byName = string.CompareOrdinal(PackageName.Canonical(a.Wheel.Name), PackageName.Canonical(b.Wheel.Name));
             return byName != 0 ? byName : -VersionOrder.Compare(a.Wheel.Version, b.Wheel.Version);
         });
         return listed;
@@ -50,8 +49,8 @@ public static class VersionOrder
 {
     public static int Compare(string x, string y)
     {
-        var (rx, sx) = Split(Distributions.PublicVersion(x));
-        var (ry, sy) = Split(Distributions.PublicVersion(y));
+        var (rx, sx) = Split(PackageName.PublicVersion(x));
+        var (ry, sy) = Split(PackageName.PublicVersion(y));
         for (int i = 0; i < Math.Max(rx.Count, ry.Count); i++)
         {
             var c = (i < rx.Count ? rx[i] : 0).CompareTo(i < ry.Count ? ry[i] : 0);

@@ -15,9 +15,6 @@ public class DependencyTests
     // that removes them (issue 12, "Stores own their protocols"). A stale entry fails the test too.
     static readonly (string File, string Target, string Why)[] Exceptions =
     [
-        // The job grammar builds `kpy exec` and checks the venv store itself; the venv store should
-        // build that command and krun join the two (helper `stores`).
-        ("Slurm/JobCommand.cs", "Venv", "kpy exec command built inside the job grammar"),
     ];
 
     [Fact]

@@ -1,19 +1,12 @@
 using System.Text.RegularExpressions;
-using Kslurm.Processes;
 
-namespace Kslurm.Venv;
+namespace Kslurm.Processes;
 
 /// <summary>Which Python a new venv is built on, and what the environment says about it.</summary>
 public static partial class PythonFinder
 {
     [GeneratedRegex(@"^\d\.\d{1,2}$")]
     public static partial Regex VersionShape();
-
-    /// <summary>Lmod's loaded modules (LOADEDMODULES is colon-separated).</summary>
-    public static List<string> LoadedModules()
-        => Environment.GetEnvironmentVariable("LOADEDMODULES") is { Length: > 0 } m
-            ? [.. m.Split(':', StringSplitOptions.RemoveEmptyEntries)]
-            : [];
 
     /// <summary>
     /// python3.X from PATH when a version is asked for; otherwise python3 from PATH, which is the
