@@ -6,8 +6,8 @@ using Kslurm.Shell;
 namespace Kslurm.Tools;
 
 /// <summary>
-/// Shell integration. `kpy bash` prints the line for ~/.bashrc; that line runs `kpy init bash`,
-/// which prints functions for the shell to define: `kpy` (activates in the current shell),
+/// Shell integration. `kpy bash` prints the line for ~/.bashrc; on the first `kpy` or `pip` that
+/// line runs `kpy init bash`, which prints functions for the shell to define: `kpy` (activates in the current shell),
 /// `pip` (wheelhouse, --no-index in jobs) and the prompt refresh. Nothing here calls Slurm:
 /// "in a job" is SLURM_JOB_ID, and pipdir is read once, now, from the settings files.
 /// </summary>
@@ -20,8 +20,22 @@ static class ShellInit
         var self = Paths.Sibling("kpy", "kpy");
         var rc = shell == "zsh" ? "~/.zshrc" : "~/.bashrc";
         Output.Note("kpy", $"add this line to {rc}:");
-        Console.Out.Write($"[ -x {ShellQuote.Quote(self)} ] && eval \"$({ShellQuote.Quote(self)} init {shell})\"\n");
+        Console.Out.Write(Line(self, shell) + "\n");
         return 0;
+    }
+
+    /// <summary>
+    /// The line runs no process when a shell starts (a new shell costs nothing, as with no line):
+    /// it defines `kpy` and `pip` as stubs that, on first use, replace themselves by what
+    /// `kpy init` prints and run again. Only a shell started to activate a venv (`kpy exec NAME
+    /// bash`) loads it at once. The settings (pipdir) are read then, so they are always current.
+    /// </summary>
+    internal static string Line(string kpy, string shell)
+    {
+        var q = ShellQuote.Quote(kpy);
+        return $"[ -x {q} ] && __kpy_init() {{ unset -f __kpy_init kpy pip; eval \"$({q} init {shell})\"; }} "
+            + "&& kpy() { __kpy_init; kpy \"$@\"; } && pip() { __kpy_init; pip \"$@\"; } "
+            + "&& { [ -z \"${KSLURM_KPY_ACTIVATE-}\" ] || __kpy_init; }";
     }
 
     public static int Print(string[] rest)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.Runtime.ExceptionServices;
 using Kslurm.Files;
@@ -12,9 +11,10 @@ namespace Kslurm.Archive;
 /// Three stages, so that file reads overlap with the tar/zstd work: a walker thread lists the
 /// tree in archive order (lstat only, never following symlinks), reader threads load small
 /// files into pooled buffers ahead of time, and the caller's thread writes the entries strictly
-/// in order. Memory is bounded: at most <see cref="PrefetchBudget"/> bytes of file content and
-/// <see cref="MaxQueued"/> listed entries are held; files above <see cref="PrefetchLimit"/> are
-/// not preloaded but streamed by the caller's thread when their turn comes.
+/// in order. Memory is bounded: file contents are cut from one <see cref="RingSize"/> buffer and
+/// at most <see cref="MaxQueued"/> listed entries are held; files above <see cref="PrefetchLimit"/>
+/// are not preloaded but streamed by the caller's thread when their turn comes. Waits sleep in
+/// the kernel at once (no spinning), leaving the CPU to the compressor and the file system.
 /// </para>
 /// <para>
 /// GNU format rather than PAX: PAX adds an extended header (1 KiB) to every entry for the
@@ -24,8 +24,8 @@ namespace Kslurm.Archive;
 /// </summary>
 internal sealed class TreeWriter
 {
-    public const int PrefetchLimit = 8 << 20;
-    public const long PrefetchBudget = 64 << 20;
+    public const int PrefetchLimit = 2 << 20;
+    public const int RingSize = 16 << 20;
     public const int MaxQueued = 4096;
 
     private readonly string _root;
@@ -33,10 +33,10 @@ internal sealed class TreeWriter
     private readonly string? _leadingName;
     private readonly Func<string, bool>? _exclude;
 
-    private readonly BlockingCollection<Item> _ordered = new(new ConcurrentQueue<Item>(), MaxQueued);
-    private readonly BlockingCollection<Item> _reads = new(new ConcurrentQueue<Item>());
-    private readonly ByteBudget _budget = new(PrefetchBudget);
-    private readonly CancellationTokenSource _cancel = new();
+    private readonly WorkQueue<Item> _ordered = new(MaxQueued);
+    private readonly WorkQueue<Item> _reads = new(MaxQueued);
+    private readonly ByteRing _ring = new(RingSize);
+    private volatile bool _cancelled;
     private readonly Dictionary<(ulong Dev, ulong Ino), string> _inodes = new();
     private ExceptionDispatchInfo? _walkError;
     private long _skipped;
@@ -86,12 +86,13 @@ internal sealed class TreeWriter
         }
         finally
         {
-            _cancel.Cancel();
+            _cancelled = true;
+            _ordered.Close();
+            _reads.Close();
+            _ring.Close();
             walker.Join();
-            _reads.CompleteAdding();
             foreach (Thread t in readers)
                 t.Join();
-            _cancel.Dispose();
         }
     }
 
@@ -116,7 +117,7 @@ internal sealed class TreeWriter
                 files++;
                 bytes += _leading.Content.Length;
             }
-            foreach (Item item in _ordered.GetConsumingEnumerable())
+            while (_ordered.TryTake(out Item? item))
             {
                 any = true;
                 var e = new GnuTarEntry(item.Type, item.Type == TarEntryType.Directory ? item.RelPath + "/" : item.RelPath)
@@ -167,16 +168,13 @@ internal sealed class TreeWriter
             {
                 if (item.Error != null)
                     throw item.Error;
-                e.DataStream = new MemoryStream(item.Data!, 0, item.Length, writable: false);
+                e.DataStream = new MemoryStream(_ring.Buffer, item.Slot!.Offset, item.Length, writable: false);
                 tar.WriteEntry(e);
                 return item.Length;
             }
             finally
             {
-                if (item.Data != null)
-                    ArrayPool<byte>.Shared.Return(item.Data);
-                item.Data = null;
-                _budget.Release(item.Stat.Size);
+                _ring.Release(item.Slot!);
             }
         }
         if (item.Stat.Size == 0)
@@ -201,7 +199,7 @@ internal sealed class TreeWriter
         {
             WalkDirectory(_root, "");
         }
-        catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (_cancelled)
         {
         }
         catch (Exception e)
@@ -231,7 +229,8 @@ internal sealed class TreeWriter
         names.Sort(ArchivePath.CompareCodePoints);
         foreach (string name in names)
         {
-            _cancel.Token.ThrowIfCancellationRequested();
+            if (_cancelled)
+                throw new OperationCanceledException();
             string childRel = rel.Length == 0 ? name : rel + "/" + name;
             string childFull = full == "/" ? "/" + name : full + "/" + name;
             if (childRel == _leadingName || _exclude?.Invoke(childRel) == true)
@@ -269,9 +268,10 @@ internal sealed class TreeWriter
                     var item = new Item(childRel, childFull, st, TarEntryType.RegularFile);
                     if (st.Size > 0 && st.Size <= PrefetchLimit)
                     {
-                        _budget.Acquire(st.Size, _cancel.Token);
-                        item.Ready = new ManualResetEventSlim(false);
-                        _reads.Add(item);
+                        item.Slot = _ring.Reserve((int)st.Size) ?? throw new OperationCanceledException();
+                        item.Ready = new ManualResetEventSlim(false, spinCount: 0);
+                        if (!_reads.Add(item))
+                            throw new OperationCanceledException();
                     }
                     Post(item);
                     break;
@@ -283,44 +283,40 @@ internal sealed class TreeWriter
         }
     }
 
-    private void Post(Item item) => _ordered.Add(item, _cancel.Token);
+    private void Post(Item item)
+    {
+        if (!_ordered.Add(item))
+            throw new OperationCanceledException();
+    }
 
     // ---- reader threads ----
 
     private void ReadLoop()
     {
-        try
+        while (!_cancelled && _reads.TryTake(out Item? item))
         {
-            foreach (Item item in _reads.GetConsumingEnumerable(_cancel.Token))
+            try
             {
+                int fd = PosixIo.OpenRead(item.FullPath);
                 try
                 {
-                    int size = (int)item.Stat.Size;
-                    item.Data = ArrayPool<byte>.Shared.Rent(size);
-                    int fd = PosixIo.OpenRead(item.FullPath);
-                    try
-                    {
-                        // Up to the size lstat saw: a file growing meanwhile is cut there, one
-                        // shrinking is stored shorter; the header always matches the data.
-                        item.Length = PosixIo.Read(fd, item.Data.AsSpan(0, size), item.FullPath);
-                    }
-                    finally
-                    {
-                        PosixIo.Close(fd, item.FullPath);
-                    }
-                }
-                catch (Exception e)
-                {
-                    item.Error = e is IOException or UnauthorizedAccessException ? new KslurmException(e.Message, inner: e) : e;
+                    // Up to the size lstat saw: a file growing meanwhile is cut there, one
+                    // shrinking is stored shorter; the header always matches the data.
+                    item.Length = PosixIo.Read(fd, _ring.Buffer.AsSpan(item.Slot!.Offset, item.Slot.Length), item.FullPath);
                 }
                 finally
                 {
-                    item.Ready!.Set();
+                    PosixIo.Close(fd, item.FullPath);
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
+            catch (Exception e)
+            {
+                item.Error = e is IOException or UnauthorizedAccessException ? new KslurmException(e.Message, inner: e) : e;
+            }
+            finally
+            {
+                item.Ready!.Set();
+            }
         }
     }
 
@@ -333,38 +329,9 @@ internal sealed class TreeWriter
         public string? LinkTarget;
         // Preloaded content (set by a reader thread before Ready is set).
         public ManualResetEventSlim? Ready;
-        public byte[]? Data;
+        public ByteRing.Slot? Slot;
         public int Length;
         public Exception? Error;
     }
 }
 
-/// <summary>A byte allowance shared by a producer and consumers: bounds the content in flight.</summary>
-internal sealed class ByteBudget(long capacity)
-{
-    private readonly object _lock = new();
-    private long _used;
-
-    /// <summary>Waits until <paramref name="bytes"/> fit (anything fits when nothing is held).</summary>
-    public void Acquire(long bytes, CancellationToken cancel)
-    {
-        lock (_lock)
-        {
-            while (_used > 0 && _used + bytes > capacity)
-            {
-                cancel.ThrowIfCancellationRequested();
-                Monitor.Wait(_lock, 50); // short timeout: also notices cancellation
-            }
-            _used += bytes;
-        }
-    }
-
-    public void Release(long bytes)
-    {
-        lock (_lock)
-        {
-            _used -= bytes;
-            Monitor.PulseAll(_lock);
-        }
-    }
-}

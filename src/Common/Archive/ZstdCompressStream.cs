@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace Kslurm.Archive;
@@ -14,7 +13,7 @@ namespace Kslurm.Archive;
 /// output is byte-identical whatever the thread count.
 /// </para>
 /// <para>
-/// Memory is bounded: at most 2 x threads chunks are in flight, each holding an input buffer of
+/// Memory is bounded: at most 2 x threads chunks, and never more than <see cref="MaxInFlight"/>, are in flight, each holding an input buffer of
 /// up to <c>chunkSize</c> and an output buffer of up to ZSTD_compressBound(chunkSize), plus one
 /// compression context per worker (a few MB at level 3, much more at levels 19+).
 /// </para>
@@ -28,6 +27,8 @@ public sealed class ZstdCompressStream : Stream
 {
     public const int DefaultLevel = 3;
     public const int DefaultChunkSize = 4 << 20;
+    /// <summary>Chunks in flight at most (the memory bound: about 2 x chunkSize each).</summary>
+    public const int MaxInFlight = 6;
 
     private readonly Stream _output;
     private readonly bool _leaveOpen;
@@ -45,7 +46,7 @@ public sealed class ZstdCompressStream : Stream
 
     // Worker threads are started lazily, one per submitted chunk up to _threads, so a small
     // input costs no threads at all (it is compressed inline in Dispose).
-    private BlockingCollection<Chunk>? _work;
+    private WorkQueue<Chunk>? _work;
     private readonly List<Thread> _workers = new();
 
     private long _bytesIn;
@@ -76,11 +77,13 @@ public sealed class ZstdCompressStream : Stream
         _output = output;
         _leaveOpen = leaveOpen;
         _level = level;
-        _threads = threads == 0 ? Environment.ProcessorCount : threads;
+        // Memory: every chunk in flight holds ~2 x chunkSize, so their number is capped whatever
+        // the core count (6 workers at level 3 outrun any disk).
+        _threads = Math.Min(threads == 0 ? Environment.ProcessorCount : threads, MaxInFlight);
         _chunkSize = chunkSize;
         // Two chunks per worker keeps every worker busy while the caller fills the next chunk
         // and writes finished ones.
-        _maxInFlight = Math.Max(2, 2 * _threads);
+        _maxInFlight = Math.Clamp(2 * _threads, 2, MaxInFlight);
     }
 
     /// <summary>Number of worker threads this stream may use.</summary>
@@ -288,7 +291,7 @@ public sealed class ZstdCompressStream : Stream
         c.Done.Reset();
         c.Error = null;
         _pending.Enqueue(c);
-        _work ??= new BlockingCollection<Chunk>(new ConcurrentQueue<Chunk>());
+        _work ??= new WorkQueue<Chunk>(int.MaxValue); // bounded by the chunks in flight
         if (_workers.Count < _threads && _workers.Count < _pending.Count)
             StartWorker();
         _work.Add(c);
@@ -326,7 +329,7 @@ public sealed class ZstdCompressStream : Stream
 
     private void StartWorker()
     {
-        BlockingCollection<Chunk> work = _work!;
+        WorkQueue<Chunk> work = _work!;
         int level = _level;
         var t = new Thread(() => WorkerLoop(work, level))
         {
@@ -337,12 +340,12 @@ public sealed class ZstdCompressStream : Stream
         t.Start();
     }
 
-    private static void WorkerLoop(BlockingCollection<Chunk> work, int level)
+    private static void WorkerLoop(WorkQueue<Chunk> work, int level)
     {
         nint cctx = 0;
         try
         {
-            foreach (Chunk c in work.GetConsumingEnumerable())
+            while (work.TryTake(out Chunk? c))
             {
                 try
                 {
@@ -377,7 +380,6 @@ public sealed class ZstdCompressStream : Stream
         foreach (Thread t in _workers)
             t.Join();
         _workers.Clear();
-        _work.Dispose();
         _work = null;
     }
 
@@ -435,7 +437,7 @@ public sealed class ZstdCompressStream : Stream
         public byte[]? Output;
         public int OutputLength;
         public string? Error;
-        public readonly ManualResetEventSlim Done = new(false);
+        public readonly ManualResetEventSlim Done = new(false, spinCount: 0);
 
         // Runs on a worker (or the caller for a single small chunk).
         public unsafe void Compress(nint cctx)

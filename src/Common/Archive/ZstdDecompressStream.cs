@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace Kslurm.Archive;
@@ -12,7 +11,7 @@ namespace Kslurm.Archive;
 /// <para>
 /// Frames that declare a content size of at most 16 MiB (what <see cref="ZstdCompressStream"/>
 /// writes) are decoded whole and in parallel on worker threads, at most 2 x threads frames in
-/// flight; their checksum is verified before any of their bytes are returned. Other frames
+/// flight, never more than <see cref="MaxInFlight"/>; their checksum is verified before any of their bytes are returned. Other frames
 /// (e.g. the single big frame of `zstd -T0`) are decoded streaming on the caller's thread.
 /// </para>
 /// <para>
@@ -32,6 +31,8 @@ public sealed class ZstdDecompressStream : Stream
 {
     /// <summary>Frames declaring at most this content size are decoded whole, in parallel.</summary>
     public const int MaxParallelFrameSize = 16 << 20;
+    /// <summary>Frames decoded ahead at most.</summary>
+    public const int MaxInFlight = 6;
 
     private const int InputBufferSize = 1 << 18;
     private const int MaxBlockSize = 128 << 10; // RFC 8878 Block_Maximum_Size
@@ -63,7 +64,7 @@ public sealed class ZstdDecompressStream : Stream
     private readonly List<Frame> _all = new();
     private Frame? _current;
     private int _currentPos;
-    private BlockingCollection<Frame>? _work;
+    private WorkQueue<Frame>? _work;
     private readonly List<Thread> _workers = new();
 
     private long _bytesOut;
@@ -82,8 +83,9 @@ public sealed class ZstdDecompressStream : Stream
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         _input = input;
         _leaveOpen = leaveOpen;
-        _threads = threads == 0 ? Environment.ProcessorCount : threads;
-        _maxInFlight = 2 * _threads;
+        // Memory: at most MaxInFlight frames (16 MiB-bounded, 4 MiB from kpy) whatever the core count.
+        _threads = Math.Min(threads == 0 ? Environment.ProcessorCount : threads, MaxInFlight);
+        _maxInFlight = Math.Clamp(2 * _threads, 2, MaxInFlight);
     }
 
     /// <summary>Uncompressed bytes returned so far.</summary>
@@ -339,7 +341,7 @@ public sealed class ZstdDecompressStream : Stream
             _sawFrameEnd = true;
             f.Done.Reset();
             _pending.Enqueue(f);
-            _work ??= new BlockingCollection<Frame>(new ConcurrentQueue<Frame>());
+            _work ??= new WorkQueue<Frame>(int.MaxValue); // bounded by the chunks in flight
             if (_workers.Count < _threads && _workers.Count < _pending.Count)
                 StartWorker();
             _work.Add(f);
@@ -450,7 +452,7 @@ public sealed class ZstdDecompressStream : Stream
 
     private void StartWorker()
     {
-        BlockingCollection<Frame> work = _work!;
+        WorkQueue<Frame> work = _work!;
         var t = new Thread(() => WorkerLoop(work))
         {
             IsBackground = true,
@@ -460,12 +462,12 @@ public sealed class ZstdDecompressStream : Stream
         t.Start();
     }
 
-    private static void WorkerLoop(BlockingCollection<Frame> work)
+    private static void WorkerLoop(WorkQueue<Frame> work)
     {
         DCtxHandle? dctx = null;
         try
         {
-            foreach (Frame f in work.GetConsumingEnumerable())
+            while (work.TryTake(out Frame? f))
             {
                 try
                 {
@@ -497,7 +499,6 @@ public sealed class ZstdDecompressStream : Stream
         foreach (Thread t in _workers)
             t.Join();
         _workers.Clear();
-        _work.Dispose();
         _work = null;
     }
 
@@ -575,7 +576,7 @@ public sealed class ZstdDecompressStream : Stream
         public byte[]? Dst;
         public int DstLength;
         public Exception? Error;
-        public readonly ManualResetEventSlim Done = new(false);
+        public readonly ManualResetEventSlim Done = new(false, spinCount: 0);
 
         public void SetSource(ReadOnlySpan<byte> frame, int contentSize)
         {

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Kslurm.Shell;
 
 namespace Kslurm.Tests.Kpy;
@@ -115,5 +116,53 @@ public class KpyShellTests
         Assert.Equal("function\nfunction\n", use.Stdout);
         Assert.Contains("init zsh", k.Kpy("zsh").Stdout);
         Expect.Error(k.Kpy("init", "fish"), "kpy", 2, "unsupported shell 'fish'");
+    }
+
+    // The line from `kpy bash`/`kpy zsh` with kpy replaced by a stand-in that records each call
+    // (one line of arguments) and runs the real kpy.
+    static string RecordedLine(KpySandbox k, string shell, out string log)
+    {
+        var line = k.Kpy(shell).Stdout.TrimEnd('\n');
+        var real = Regex.Match(line, @"^\[ -x (.+?) \] &&").Groups[1].Value;
+        Assert.NotEmpty(real);
+        log = Path.Combine(k.S.Dir, "kpy-calls");
+        var recorder = Path.Combine(k.S.Dir, "recorder", "kpy");
+        Directory.CreateDirectory(Path.GetDirectoryName(recorder)!);
+        File.WriteAllText(recorder, $"#!/bin/sh\necho \"$*\" >> {ShellQuote.Quote(log)}\nexec {real} \"$@\"\n");
+        File.SetUnixFileMode(recorder, (UnixFileMode)0b111_101_101);
+        return line.Replace(real, ShellQuote.Quote(recorder));
+    }
+
+    [Theory]
+    [InlineData("bash")]
+    [InlineData("zsh")]
+    public void A_new_shell_with_the_line_runs_no_kpy_process_until_kpy_is_used(string shell)
+    {
+        using var k = new KpySandbox();
+        var line = RecordedLine(k, shell, out var log);
+        string[] quiet = shell == "zsh" ? ["-f", "-c"] : ["--norc", "-c"];
+        var start = k.S.Exec(shell, [.. quiet, line + "\ntype kpy pip >/dev/null && echo started"]);
+        Expect.Ok(start);
+        Assert.Equal("started\n", start.Stdout);
+        Assert.False(File.Exists(log), File.Exists(log) ? File.ReadAllText(log) : "");
+
+        // First use: the integration loads once, then the command runs in this shell.
+        var use = k.S.Exec(shell, [.. quiet, line + "\nkpy create lazy 2>/dev/null\necho \"venv=$VIRTUAL_ENV\"\nkpy list >/dev/null"]);
+        Expect.Ok(use);
+        Assert.Contains($"venv={Path.Combine(k.LiveRoot, "lazy")}\n", use.Stdout);
+        Assert.Equal([$"init {shell}"], File.ReadAllLines(log)); // once; then the functions call kpy itself
+    }
+
+    [Fact]
+    public void Pip_first_loads_the_integration_too()
+    {
+        using var k = new KpySandbox();
+        var line = RecordedLine(k, "bash", out var log);
+        var env = RecordingPip(k, out var pipLog);
+        env["SLURM_JOB_ID"] = "7";
+        var r = k.S.Exec("bash", ["--norc", "-c", line + "\npip install numpy"], extraEnv: env);
+        Expect.Ok(r);
+        Assert.Equal(["install", "--no-index", "--find-links", Path.Combine(k.Pipdir, "wheels"), "numpy"], Args(pipLog));
+        Assert.Equal(["init bash"], File.ReadAllLines(log));
     }
 }
