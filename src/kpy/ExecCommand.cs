@@ -7,14 +7,17 @@ namespace Kslurm.Tools;
 /// </summary>
 static class ExecCommand
 {
-    const string Usage = "usage: kpy exec [--no-modules] NAME [--] COMMAND [ARGS...]";
+    const string Usage = "usage: kpy exec [--no-modules] [--all-nodes] NAME [--] COMMAND [ARGS...]";
 
     public static int Run(string[] argv)
     {
-        // --no-modules only before the command: everything from COMMAND on is the user's.
-        var noModules = argv.Length > 0 && argv[0] == "--no-modules";
-        if (noModules)
-            argv = argv[1..];
+        // Options only before the command: everything from COMMAND on is the user's.
+        bool noModules = false, allNodes = false;
+        for (; argv.Length > 0 && argv[0] is "--no-modules" or "--all-nodes"; argv = argv[1..])
+        {
+            noModules |= argv[0] == "--no-modules";
+            allNodes |= argv[0] == "--all-nodes";
+        }
         if (argv.Length == 0 || argv[0] is "-h" or "--help")
         {
             if (argv.Length == 0)
@@ -34,7 +37,10 @@ static class ExecCommand
             throw new UsageException("missing COMMAND", Usage);
         var store = VenvStore.Current();
         var dir = store.LivePath(name);
-        if (!Directory.Exists(dir))
+        // --all-nodes (a batch script): the tasks it starts with srun on the other nodes find it there too
+        if (allNodes && store.Node.InJob)
+            LoadCommand.OnEveryNode(store, name, name);
+        else if (!Directory.Exists(dir))
             dir = LoadCommand.LoadInto(store, name, name);
         var bin = Path.Combine(dir, "bin");
         // The modules it was saved with first (as Lmod would set them), the venv on top.

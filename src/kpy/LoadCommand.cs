@@ -1,13 +1,16 @@
 namespace Kslurm.Tools;
 
-/// <summary>`kpy load NAME [--as NEW]`: a saved venv onto this node's scratch, then activated.</summary>
+/// <summary>
+/// `kpy load NAME [--as NEW] [--all-nodes]`: a saved venv onto this node's scratch (with
+/// --all-nodes onto every node of the job, in parallel), then activated.
+/// </summary>
 static class LoadCommand
 {
-    const string Usage = "usage: kpy load NAME [--as NEW] [--no-modules]";
+    const string Usage = "usage: kpy load NAME [--as NEW] [--no-modules] [--all-nodes]";
 
     public static int Run(string[] argv)
     {
-        var a = Args.Parse(argv, Usage, flags: ["--no-modules"], options: ["--as"]);
+        var a = Args.Parse(argv, Usage, flags: ["--no-modules", "--all-nodes"], options: ["--as"]);
         if (a.Help)
         {
             Console.Write(Usage + "\n");
@@ -20,11 +23,46 @@ static class LoadCommand
         var name = VenvName.Check(a.Positionals[0]);
         var label = VenvName.Check(a.Value("--as") ?? name);
         var dir = store.LivePath(label);
-        if (Directory.Exists(dir))
+        if (a.Has("--all-nodes"))
+            OnEveryNode(store, name, label); // where it is already, it stays as it is
+        else if (Directory.Exists(dir))
             throw new KslurmException($"a venv called {label} is already on this node ({dir})",
                 $"activate it with `kpy activate {label}`, or load under another name: kpy load {name} --as OTHER");
-        LoadInto(store, name, label);
+        else
+            LoadInto(store, name, label);
         return Activation.Finish(dir, label, modules: !a.Has("--no-modules"));
+    }
+
+    /// <summary>
+    /// NAME as LABEL onto every node of the current job: one loader per node, all in parallel, each
+    /// reading the archive once from the shared filesystem. Fails if any node failed.
+    /// </summary>
+    public static void OnEveryNode(VenvStore store, string name, string label)
+    {
+        if (!store.Node.InJob)
+            throw new KslurmException("--all-nodes loads onto the nodes of a job, and this is not inside one",
+                $"use it in a kbatch script or a krun session; here: kpy load {name}");
+        if (store.Find(name) is null)
+            throw new KslurmException($"no saved venv called {name}", SavedHint(store));
+        var nodes = EveryNode.Count(Environment.GetEnvironmentVariable);
+        if (nodes == 1)
+        {
+            LoadInto(store, name, label);
+            return;
+        }
+        Output.Note("kpy", $"loading {name} onto the {nodes} nodes of job {store.Node.JobId} ...");
+        if (EveryNode.Run(nodes, [Environment.ProcessPath ?? "kpy", "_load", name, label]) != 0)
+            throw new KslurmException($"loading {name} failed on at least one of the {nodes} nodes of job {store.Node.JobId}",
+                "srun's lines above name the node; the others keep their copy");
+    }
+
+    /// <summary>`kpy _load NAME LABEL`: one node's part of --all-nodes (no activation, nothing on stdout).</summary>
+    public static int Here(string[] argv)
+    {
+        if (argv.Length != 2)
+            throw new UsageException("usage: kpy _load NAME LABEL");
+        LoadInto(VenvStore.Current(), VenvName.Check(argv[0]), VenvName.Check(argv[1]));
+        return 0;
     }
 
     /// <summary>Loads NAME as LABEL unless another process did it first (then that copy is used).</summary>

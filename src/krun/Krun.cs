@@ -32,7 +32,7 @@ static class Krun
             // An interactive session with a venv: a shell in a job step, inside the loaded venv.
             var shell = Environment.GetEnvironmentVariable("SHELL") is { Length: > 0 } sh ? sh : "/bin/bash";
             tail = interactive
-                ? ["srun", "--pty", .. JobCommand.InVenv("krun", req.Venv, settings, [shell], !req.NoModules)]
+                ? ["srun", "--pty", .. JobCommand.InVenv("krun", req.Venv, settings, [shell], !req.NoModules, allNodes: true)]
                 : ["--", .. JobCommand.InVenv("krun", req.Venv, settings, req.Command, !req.NoModules)];
         }
         var plan = new JobPlan("krun", [.. launch, .. spec.SlurmOptions, .. tail], null, spec, req.Command);

@@ -59,9 +59,11 @@ public static class JobCommand
     /// `--venv NAME`: the job runs `kpy exec NAME -- COMMAND...`, which loads the saved venv onto
     /// the node's scratch (once per node) and runs the command inside it. Checked before submitting,
     /// so a typo fails now rather than in the queue. <paramref name="modules"/> false: `kpy exec
-    /// --no-modules`, the venv without the Lmod modules it was saved with.
+    /// --no-modules`, the venv without the Lmod modules it was saved with. <paramref name="allNodes"/>:
+    /// `kpy exec --all-nodes`, for a batch script or a shell whose srun tasks may run on the job's
+    /// other nodes; a krun command needs none, as each of its tasks loads onto its own node.
     /// </summary>
-    public static List<string> InVenv(string tool, string venv, Settings settings, IReadOnlyList<string> command, bool modules = true)
+    public static List<string> InVenv(string tool, string venv, Settings settings, IReadOnlyList<string> command, bool modules = true, bool allNodes = false)
     {
         VenvName.Check(venv);
         var store = new VenvStore(settings, Node.Current);
@@ -70,7 +72,8 @@ public static class JobCommand
         var kpy = Path.Combine(Paths.BinDir, "kpy");
         if (!File.Exists(kpy))
             throw new KslurmException($"--venv needs kpy next to {tool} (looked for {kpy})", "reinstall kslurm so all its programs sit in one folder");
-        return [kpy, "exec", .. (modules ? Array.Empty<string>() : ["--no-modules"]), venv, "--", .. command];
+        return [kpy, "exec", .. (modules ? Array.Empty<string>() : ["--no-modules"]), .. (allNodes ? ["--all-nodes"] : Array.Empty<string>()),
+            venv, "--", .. command];
     }
 
     static string LoadCommandHint(VenvStore store)

@@ -28,7 +28,7 @@ public class KjupyterServerTests
 
     /// <summary>kjupyter ARGS as the test user, in its own process group (for a Ctrl-C to all of it).</summary>
     static Process Foreground(ClusterUser u, params string[] args)
-        => Process.Start(new ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", "env", "-i", "PATH=/usr/bin:/bin", $"HOME={u.Home}",
+        => Process.Start(new ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", .. u.CleanEnv(),
             Cluster.Tool("kjupyter"), .. args])
         { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = u.Work })!;
 
@@ -51,7 +51,7 @@ public class KjupyterServerTests
         Expect.Ok(r);
         var job = JobOf(r);
         Assert.NotEqual("", job);
-        var node = Cluster.ShortHostname();
+        var node = Cluster.NodeOf(job); // the compute node the server runs on, never the login node
         // Debian has no JupyterLab: the default is the classic Notebook, never the bare server
         Assert.Contains($"Jupyter Notebook 6 (classic) is running in job {job} on {node}", r.Stdout);
         Assert.Matches($@"ssh -N -L (\d+):{node}:\1 someone@login.example.org\n", r.Stdout);
