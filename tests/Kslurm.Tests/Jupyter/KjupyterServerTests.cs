@@ -57,6 +57,8 @@ public class KjupyterServerTests
         Assert.Matches($@"ssh -N -L (\d+):{node}:\1 someone@login.example.org\n", r.Stdout);
         var nodeUrl = Regex.Match(r.Stdout, $@"http://{node}:\d+/tree\?token=\w+").Value;
         Assert.Contains("\"started\"", Status(nodeUrl));
+        if (Cluster.MultiNode) // it answered through the node's address: the login node's loopback has nothing there
+            Assert.NotEqual(0, new Sandbox().Exec("curl", ["-s", "-m", "5", "-o", "/dev/null", Regex.Replace(nodeUrl, @"//[^:/]+:", "//127.0.0.1:")]).Code);
 
         var list = u.Tool("kjupyter", "list");
         Assert.Matches($@"{job}\s+RUNNING\s+{node}\s+\d+\s+notebook6", list.Stdout);

@@ -7,7 +7,7 @@ namespace Kslurm.Tests.Kpy;
 [Collection("slurm")]
 public class KpyClusterTests
 {
-    static ClusterUser WithSavedDemo(string name, bool addLinks = false)
+    internal static ClusterUser WithSavedDemo(string name, bool addLinks = false)
     {
         var u = new ClusterUser();
         var pipdir = Path.Combine(u.Home, "pipdir");
