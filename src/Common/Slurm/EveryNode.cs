@@ -15,6 +15,9 @@ public static class EveryNode
         ["srun", "--overlap", $"--nodes={nodes}", $"--ntasks={nodes}", "--ntasks-per-node=1", "--cpus-per-task=1",
          "--kill-on-bad-exit=0", "--", .. command];
 
-    /// <summary>Runs the step; its exit code is non-zero when any node's copy failed (srun names which).</summary>
-    public static int Run(int nodes, IReadOnlyList<string> command) => ChildProcess.Run(Step(nodes, command));
+    /// <summary>
+    /// Runs the step; its exit code is non-zero when any node's copy failed (srun names which).
+    /// The tasks' stdout goes to our stderr: our stdout may be a result (kpy's shell function reads it).
+    /// </summary>
+    public static int Run(int nodes, IReadOnlyList<string> command) => ChildProcess.Run(Step(nodes, command), stdoutToStderr: true);
 }
