@@ -1,3 +1,5 @@
+using Kslurm.Cli;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kapp alias list` and `kapp alias rm ALIAS`.</summary>

@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Registry;
+
 namespace Kslurm.Tools;
 
 /// <summary>Alias rules (the Python kslurm's, with its "already set" comparison fixed).</summary>

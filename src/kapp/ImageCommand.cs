@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Registry;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kapp image list` and `kapp image rm URI|ALIAS`.</summary>

@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Registry;
+
 namespace Kslurm.Tools;
 
 /// <summary>kapp: container images pulled by digest into a store in permanent storage, run with Apptainer.</summary>

@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Registry;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kapp path URI|ALIAS`: the image file of something pulled; never touches the network.</summary>

@@ -1,3 +1,11 @@
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Host;
+using Kslurm.Processes;
+using Kslurm.Registry;
+using Kslurm.Shell;
+using Kslurm.Slurm;
+
 namespace Kslurm.Tools;
 
 /// <summary>

@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Registry;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kapp purge dangling [--dry]`: images no name points at, with their Snakemake links, and stale downloads.</summary>

@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Processes;
+using Kslurm.Registry;
+
 namespace Kslurm.Tools;
 
 /// <summary>

@@ -1,3 +1,6 @@
+using Kslurm.Files;
+using Kslurm.Registry;
+
 namespace Kslurm.Tools;
 
 /// <summary>

@@ -1,4 +1,9 @@
 using System.Runtime.InteropServices;
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Host;
+using Kslurm.Processes;
+using Kslurm.Slurm;
 
 namespace Kslurm.Tools;
 

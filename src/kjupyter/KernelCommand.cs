@@ -1,3 +1,12 @@
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Host;
+using Kslurm.Json;
+using Kslurm.Jupyter;
+using Kslurm.Processes;
+using Kslurm.Registry;
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>
@@ -94,7 +103,7 @@ static class KernelCommand
 
         var kjupyter = Environment.ProcessPath ?? throw new KslurmException("cannot tell where kjupyter is installed");
         var doc = Kernelspec.Build(kjupyter, target, display ?? target.DefaultDisplayName, env);
-        Write(kernels, name, Json.Write(doc) + "\n", existing);
+        Write(kernels, name, JsonText.Write(doc) + "\n", existing);
         Console.WriteLine($"installed kernel {name} ({doc.String("display_name")}) in {Paths.Pretty(dir)}");
         if (existing is { Ours: false })
             Output.Note("kjupyter", $"it replaced a kernel {name} that kjupyter had not installed");
@@ -268,7 +277,7 @@ static class KernelCommand
         }
         if (json)
         {
-            Console.Out.Write(Json.Write(rows.Select(r =>
+            Console.Out.Write(JsonText.Write(rows.Select(r =>
             {
                 var o = new JsonObject
                 {

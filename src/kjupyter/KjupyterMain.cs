@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Slurm;
+
 namespace Kslurm.Tools;
 
 /// <summary>kjupyter: a Jupyter server in a Slurm job, the sessions it leaves, and Jupyter kernels.</summary>

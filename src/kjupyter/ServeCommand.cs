@@ -1,3 +1,8 @@
+using Kslurm.Cli;
+using Kslurm.Host;
+using Kslurm.Jupyter;
+using Kslurm.Processes;
+
 namespace Kslurm.Tools;
 
 /// <summary>

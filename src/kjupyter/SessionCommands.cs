@@ -1,3 +1,8 @@
+using Kslurm.Cli;
+using Kslurm.Host;
+using Kslurm.Jupyter;
+using Kslurm.Processes;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kjupyter list | url | tunnel | log | stop`: sessions, from the login node or anywhere.</summary>

@@ -1,4 +1,11 @@
 using System.Runtime.InteropServices;
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Files;
+using Kslurm.Host;
+using Kslurm.Jupyter;
+using Kslurm.Processes;
+using Kslurm.Slurm;
 
 namespace Kslurm.Tools;
 

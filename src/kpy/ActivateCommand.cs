@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kpy activate [NAME]`: a venv already on this node (created or loaded here).</summary>

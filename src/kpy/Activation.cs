@@ -1,3 +1,10 @@
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Lmod;
+using Kslurm.Processes;
+using Kslurm.Shell;
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>

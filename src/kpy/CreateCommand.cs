@@ -1,3 +1,8 @@
+using Kslurm.Cli;
+using Kslurm.Processes;
+using Kslurm.Venv;
+using Kslurm.Wheels;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kpy create [NAME] [3.X]`: a new venv on this node's scratch, with pip (seeded offline).</summary>

@@ -1,3 +1,8 @@
+using Kslurm.Cli;
+using Kslurm.Lmod;
+using Kslurm.Processes;
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>

@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Shell;
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kpy export NAME [--path DIR]`: a saved venv unpacked into a folder of the user's choosing.</summary>

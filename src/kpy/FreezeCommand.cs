@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Kslurm.Cli;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kpy info NAME`: everything recorded about a saved venv.</summary>

@@ -1,3 +1,5 @@
+using Kslurm.Cli;
+
 namespace Kslurm.Tools;
 
 /// <summary>kpy: build a venv once, save it to permanent storage, load it onto any node's scratch.</summary>

@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kpy list`: the saved venvs, with what their records say.</summary>

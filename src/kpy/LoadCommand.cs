@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>

@@ -1,4 +1,4 @@
-using Kslurm;
 using Kslurm.Tools;
+using Kslurm.Cli;
 
 return Entry.Run("kpy", args, KpyMain.Run);

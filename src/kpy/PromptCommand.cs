@@ -1,3 +1,5 @@
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>

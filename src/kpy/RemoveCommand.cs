@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Files;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kpy rm NAME`: delete a saved venv (under its lock, so a save in progress finishes first).</summary>

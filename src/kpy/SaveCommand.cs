@@ -1,3 +1,8 @@
+using Kslurm.Archive;
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>

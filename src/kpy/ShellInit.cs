@@ -1,3 +1,8 @@
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Host;
+using Kslurm.Shell;
+
 namespace Kslurm.Tools;
 
 /// <summary>

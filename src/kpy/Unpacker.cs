@@ -1,3 +1,7 @@
+using Kslurm.Archive;
+using Kslurm.Cli;
+using Kslurm.Venv;
+
 namespace Kslurm.Tools;
 
 /// <summary>

@@ -1,3 +1,8 @@
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Json;
+using Kslurm.Wheels;
+
 namespace Kslurm.Tools;
 
 /// <summary>
@@ -21,7 +26,7 @@ static class WheelsCommand
         var wheels = WheelListing.List(houses, python, a.Positionals);
         if (a.Has("--json"))
         {
-            Console.Out.Write(Json.Write(ToJson(python, houses, wheels)) + "\n");
+            Console.Out.Write(JsonText.Write(ToJson(python, houses, wheels)) + "\n");
             return 0;
         }
         Output.Note("kpy", $"for Python {python.Version} ({python.Executable}: {python.Interpreter}-{python.Abi}, linux_{python.Arch}"

@@ -1,3 +1,8 @@
+using Kslurm.Cli;
+using Kslurm.Host;
+using Kslurm.Processes;
+using Kslurm.Slurm;
+
 namespace Kslurm.Tools;
 
 /// <summary>

@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Slurm;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kslurm config account -i`: choose accounts among the user's associations.</summary>

@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Completion;
+using Kslurm.Config;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kslurm completions bash|zsh|fish`, and the hidden `kslurm _complete` the scripts call.</summary>
@@ -31,7 +35,7 @@ static class CompletionsCommand
     {
         try
         {
-            Completion c;
+            CompletionReply c;
             string? breaks = null, partial = null;
             if (argv is ["bash", var wb, var line])
             {

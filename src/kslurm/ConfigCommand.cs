@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Host;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kslurm config`: read and write settings in the user file (or the site file with --site).</summary>

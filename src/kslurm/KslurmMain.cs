@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Host;
+using Kslurm.Processes;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kslurm`: settings, and a dispatcher to the sibling tools.</summary>

@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Host;
+using Kslurm.Install;
+
 namespace Kslurm.Tools;
 
 /// <summary>`kslurm self update|uninstall` (and the old tool's `kslurm update`).</summary>

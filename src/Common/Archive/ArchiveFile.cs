@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Formats.Tar;
+using Kslurm.Cli;
+using Kslurm.Processes;
 
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>Opening archive files: zstd (kpy's `.tar.zst`) and gzip (kslurm's old `.tar.gz`).</summary>
 public static class ArchiveFile

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>Entry-name rules shared by the archive writer, extractor and reader.</summary>
 internal static class ArchivePath

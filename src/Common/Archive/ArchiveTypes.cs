@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>
 /// A file that is not in the tree but goes into the archive first (kpy's metadata record), so

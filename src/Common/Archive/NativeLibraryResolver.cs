@@ -3,7 +3,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>
 /// Maps the logical library name "libzstd" to the runtime soname libzstd.so.1 when Common runs

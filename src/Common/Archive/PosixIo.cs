@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using Kslurm.Files;
 
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>
 /// The plain POSIX calls the archive layer makes per entry. .NET's equivalents either follow

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>
 /// A folder tree as a tar stream and back: how kpy saves a venv and loads it on a compute node.

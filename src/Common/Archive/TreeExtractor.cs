@@ -2,8 +2,10 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.Runtime.ExceptionServices;
+using Kslurm.Cli;
+using Kslurm.Files;
 
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>
 /// The safe extraction loop behind <see cref="TreeArchive.Extract"/>.

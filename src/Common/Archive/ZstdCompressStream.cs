@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>
 /// Write-only stream that zstd-compresses into <c>output</c> using several cores.

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>
 /// Read-only stream that decompresses any valid zstd stream from <c>input</c>: one frame

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kslurm;
+namespace Kslurm.Archive;
 
 /// <summary>
 /// The few libzstd entry points kslurm needs. Published tools bind them at link time

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Cli;
 
 /// <summary>
 /// A small argv reader for subcommands with ordinary options (kpy, kapp, kslurm config).

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Cli;
 
 /// <summary>
 /// Build facts. The version comes from the repository's VERSION file through a file generated at

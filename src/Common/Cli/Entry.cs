@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using Kslurm.Processes;
 
-namespace Kslurm;
+namespace Kslurm.Cli;
 
 /// <summary>
 /// The body every Program.cs delegates to: runs the tool and maps every exception to a one-line

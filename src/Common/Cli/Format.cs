@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Kslurm;
+namespace Kslurm.Cli;
 
 /// <summary>Numbers and times as people read them in listings.</summary>
 public static class Format

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Cli;
 
 /// <summary>
 /// An error meant for the user: printed as one line (plus an optional hint), never with a stack

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Cli;
 
 /// <summary>
 /// Terminal output shared by every tool: colour only when the stream is a terminal and

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Cli;
 
 /// <summary>The --help / --version answers every binary gives before anything else.</summary>
 public static class ToolHelp

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Completion;
 
 /// <summary>What a word in some position can be, for completion.</summary>
 public enum NameKind

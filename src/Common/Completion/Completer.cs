@@ -1,7 +1,7 @@
-namespace Kslurm;
+namespace Kslurm.Completion;
 
 /// <summary>What to offer for the word under the cursor: candidates, or "let the shell complete paths".</summary>
-public sealed record Completion(IReadOnlyList<string> Candidates, NameKind Fallback = NameKind.None);
+public sealed record CompletionReply(IReadOnlyList<string> Candidates, NameKind Fallback = NameKind.None);
 
 /// <summary>
 /// Completion for all six tools in one place, so the bash, zsh and fish scripts stay a few lines
@@ -12,7 +12,7 @@ public sealed record Completion(IReadOnlyList<string> Candidates, NameKind Fallb
 public static class Completer
 {
     /// <param name="words">the command line up to the cursor: the tool, the words before, the partial word last</param>
-    public static Completion Complete(IReadOnlyList<string> words, Func<NameKind, IEnumerable<string>> names)
+    public static CompletionReply Complete(IReadOnlyList<string> words, Func<NameKind, IEnumerable<string>> names)
     {
         if (words.Count < 2)
             return new([]);
@@ -71,7 +71,7 @@ public static class Completer
         return Offer(arg.Kind, arg.Words, cur, "", names);
     }
 
-    static Completion Offer(NameKind kind, string[] words, string cur, string prefix, Func<NameKind, IEnumerable<string>> names)
+    static CompletionReply Offer(NameKind kind, string[] words, string cur, string prefix, Func<NameKind, IEnumerable<string>> names)
     {
         if (kind is NameKind.Files or NameKind.Dirs)
             return new([], kind);

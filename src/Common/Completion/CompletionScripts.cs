@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Completion;
 
 /// <summary>
 /// The scripts `kslurm completions SHELL` prints. Each only hands the command line to the hidden

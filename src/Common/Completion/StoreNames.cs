@@ -1,4 +1,12 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Host;
+using Kslurm.Jupyter;
+using Kslurm.Registry;
+using Kslurm.Slurm;
+using Kslurm.Venv;
+
+namespace Kslurm.Completion;
 
 /// <summary>
 /// The names completion offers, read from local files only (settings, pipdir, the state folder):

@@ -1,7 +1,8 @@
 using Tomlyn.Model;
 using Tomlyn.Syntax;
+using Kslurm.Cli;
 
-namespace Kslurm;
+namespace Kslurm.Config;
 
 /// <summary>One key = value line of a TOML file, with its full dotted path.</summary>
 /// <param name="Depth">Length of the path of the table it is written in (root 0, [a.b] 2).</param>

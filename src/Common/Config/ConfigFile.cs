@@ -1,6 +1,9 @@
 using Tomlyn.Model;
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Host;
 
-namespace Kslurm;
+namespace Kslurm.Config;
 
 /// <summary>One TOML config file (the user's or the site's): read, and edited in place atomically under a lock.</summary>
 public sealed class ConfigFile

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text;
 using Tomlyn;
 using Tomlyn.Model;
+using Kslurm.Cli;
 
-namespace Kslurm;
+namespace Kslurm.Config;
 
 /// <summary>
 /// kslurm's flat dotted keys ("account", "account.cpu") read from a TOML model. TOML cannot give a

@@ -1,6 +1,9 @@
 using Tomlyn.Model;
+using Kslurm.Cli;
+using Kslurm.Host;
+using Kslurm.Json;
 
-namespace Kslurm;
+namespace Kslurm.Config;
 
 /// <summary>
 /// The effective configuration: the user's file over the site's (a lab or an admin sets
@@ -105,7 +108,7 @@ public sealed class Settings
         Dictionary<string, string> values = [];
         try
         {
-            if (Json.Parse(File.ReadAllBytes(legacy), Paths.Pretty(legacy)) is not JsonObject doc)
+            if (JsonText.Parse(File.ReadAllBytes(legacy), Paths.Pretty(legacy)) is not JsonObject doc)
                 throw new JsonException("not a JSON object");
             foreach (var (key, value) in doc)
                 if (value is string { Length: > 0 } s)

@@ -4,8 +4,9 @@ using Tomlyn.Model;
 using Tomlyn.Parsing;
 using Tomlyn.Serialization;
 using Tomlyn.Syntax;
+using Kslurm.Cli;
 
-namespace Kslurm;
+namespace Kslurm.Config;
 
 /// <summary>
 /// A TOML file read through Tomlyn without reflection: the validated syntax tree (positions, and

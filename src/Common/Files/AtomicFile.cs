@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Kslurm;
+namespace Kslurm.Files;
 
 /// <summary>
 /// Writes a file so that readers see either the old or the new content, never a mix, and a crash

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
+using Kslurm.Cli;
+using Kslurm.Host;
 
-namespace Kslurm;
+namespace Kslurm.Files;
 
 /// <summary>
 /// An exclusive advisory lock (flock) on a lock file, for state that two jobs may update at once

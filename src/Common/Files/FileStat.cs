@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
-namespace Kslurm;
+namespace Kslurm.Files;
 
 /// <summary>The file types of st_mode (S_IFMT bits).</summary>
 public enum FileKind

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kslurm;
+namespace Kslurm.Files;
 
 /// <summary>The few libc calls .NET does not expose: flock, fsync of a directory, exec, isatty.</summary>
 public static partial class Libc

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Host;
 
 /// <summary>
 /// Where we are running: a login node, or a compute node inside a Slurm job. Read once from the

@@ -1,4 +1,6 @@
-namespace Kslurm;
+using Kslurm.Cli;
+
+namespace Kslurm.Host;
 
 /// <summary>
 /// The files and folders kslurm uses, following the XDG base directory rules so that sites and

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
+using Kslurm.Cli;
+using Kslurm.Files;
 
-namespace Kslurm;
+namespace Kslurm.Install;
 
 /// <summary>
 /// The bin folder of an install: who may change it, and the file operations an update needs

@@ -1,4 +1,6 @@
-namespace Kslurm;
+using Kslurm.Files;
+
+namespace Kslurm.Install;
 
 /// <summary>
 /// What install.sh wrote next to the binaries, in `BINDIR/.kslurm-install`: where the release

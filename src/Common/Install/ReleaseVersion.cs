@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Kslurm;
+namespace Kslurm.Install;
 
 /// <summary>Release labels as in VERSION: 0.7.0, 0.8.0-rc1, 1.0.0+build. Compared part by part.</summary>
 public static class ReleaseVersion

@@ -1,4 +1,8 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Host;
+
+namespace Kslurm.Install;
 
 /// <summary>
 /// `kslurm self uninstall`: removes what install.sh put there (the six binaries, the record, and

@@ -1,6 +1,11 @@
 using System.Runtime.InteropServices;
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Host;
+using Kslurm.Processes;
+using Kslurm.Registry;
 
-namespace Kslurm;
+namespace Kslurm.Install;
 
 /// <summary>The running install: its bin folder, its record, where its releases come from.</summary>
 public sealed class Installation

@@ -1,4 +1,8 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Host;
+using Kslurm.Json;
+
+namespace Kslurm.Jupyter;
 
 /// <summary>
 /// What `conda activate PREFIX` does to the environment, computed without running conda (which
@@ -134,7 +138,7 @@ public static class CondaActivation
             {
                 if (!File.Exists(f))
                     continue;
-                var doc = Json.Parse(File.ReadAllBytes(f), f) as JsonObject;
+                var doc = JsonText.Parse(File.ReadAllBytes(f), f) as JsonObject;
                 vars = f.EndsWith("state", StringComparison.Ordinal) ? doc?.Object("env_vars") : doc;
             }
             catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)

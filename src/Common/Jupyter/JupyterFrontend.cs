@@ -1,4 +1,7 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Processes;
+
+namespace Kslurm.Jupyter;
 
 /// <summary>
 /// A Jupyter interface kjupyter can start, and the choice among those installed. The default is

@@ -1,4 +1,7 @@
-namespace Kslurm;
+using Kslurm.Host;
+using Kslurm.Processes;
+
+namespace Kslurm.Jupyter;
 
 /// <summary>
 /// Where Jupyter looks for kernelspecs, computed the way jupyter_core does it (without running

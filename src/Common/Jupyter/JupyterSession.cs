@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
+using Kslurm.Files;
+using Kslurm.Host;
+using Kslurm.Json;
 
-namespace Kslurm;
+namespace Kslurm.Jupyter;
 
 /// <summary>
 /// A running Jupyter server, as recorded in `$XDG_STATE_HOME/kslurm/jupyter/JOBID.json` (0600, it
@@ -37,7 +40,7 @@ public sealed record JupyterSession(string JobId, string Node, int Port, string 
         };
         if (Venv is not null)
             o["venv"] = Venv;
-        AtomicFile.WriteAllText(RecordPath(JobId), Json.Write(o) + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicFile.WriteAllText(RecordPath(JobId), JsonText.Write(o) + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     public static JupyterSession? Read(string jobId)
@@ -47,7 +50,7 @@ public sealed record JupyterSession(string JobId, string Node, int Port, string 
             return null;
         try
         {
-            if (Json.Parse(File.ReadAllBytes(path), path) is not JsonObject o)
+            if (JsonText.Parse(File.ReadAllBytes(path), path) is not JsonObject o)
                 return null;
             return new JupyterSession(o.String("job_id") ?? jobId, o.String("node") ?? "?", (int)(o.Long("port") ?? 0),
                 o.String("token") ?? "", o.String("url_path") ?? "/", o.String("app") ?? "?",

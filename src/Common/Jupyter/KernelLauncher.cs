@@ -1,4 +1,12 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Host;
+using Kslurm.Lmod;
+using Kslurm.Processes;
+using Kslurm.Registry;
+using Kslurm.Venv;
+
+namespace Kslurm.Jupyter;
 
 /// <summary>
 /// `kjupyter kernel run`: prepares the environment of one mode, then replaces itself with the

@@ -1,4 +1,7 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Json;
+
+namespace Kslurm.Jupyter;
 
 public enum KernelMode { Venv, Conda, Module, Image, Python }
 

@@ -1,4 +1,7 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Json;
+
+namespace Kslurm.Jupyter;
 
 /// <summary>
 /// A kernelspec folder (`.../kernels/NAME/kernel.json`). Ours carry `metadata.kslurm` (mode,
@@ -50,7 +53,7 @@ public sealed class Kernelspec
         {
             if (!System.IO.File.Exists(file))
                 return null;
-            return Json.Parse(System.IO.File.ReadAllBytes(file), file) is JsonObject doc
+            return JsonText.Parse(System.IO.File.ReadAllBytes(file), file) is JsonObject doc
                 ? new Kernelspec(Path.GetFileName(dir).ToLowerInvariant(), dir, doc)
                 : null;
         }

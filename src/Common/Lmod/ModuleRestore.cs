@@ -1,4 +1,8 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Processes;
+using Kslurm.Venv;
+
+namespace Kslurm.Lmod;
 
 /// <summary>
 /// The Lmod modules a venv was saved with, loaded again before it is used (the OzSTAR guide:

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Kslurm;
+namespace Kslurm.Registry;
 
 /// <summary>One WWW-Authenticate challenge: its scheme (Bearer, Basic) and parameters.</summary>
 public sealed record Challenge(string Scheme, IReadOnlyDictionary<string, string> Parameters)

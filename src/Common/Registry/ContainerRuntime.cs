@@ -1,4 +1,7 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Processes;
+
+namespace Kslurm.Registry;
 
 /// <summary>Apptainer, or Singularity where a site still has only that (same command line for what we use).</summary>
 public static class ContainerRuntime

@@ -1,6 +1,10 @@
 using System.Text;
+using Kslurm.Cli;
+using Kslurm.Host;
+using Kslurm.Json;
+using Kslurm.Processes;
 
-namespace Kslurm;
+namespace Kslurm.Registry;
 
 /// <summary>A user name and password (or token) for one registry, and where it came from.</summary>
 public sealed record RegistryCredential(string Username, string Password, string Source)
@@ -60,7 +64,7 @@ internal static class Credentials
         JsonObject root;
         try
         {
-            root = Json.Parse(File.ReadAllText(file), file) as JsonObject
+            root = JsonText.Parse(File.ReadAllText(file), file) as JsonObject
                    ?? throw new JsonException($"{file}: not a JSON object");
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
@@ -122,7 +126,7 @@ internal static class Credentials
             return null;
         try
         {
-            if (Json.Parse(r.Stdout, program) is JsonObject o && o.String("Username") is { Length: > 0 } user && o.String("Secret") is { } secret)
+            if (JsonText.Parse(r.Stdout, program) is JsonObject o && o.String("Username") is { Length: > 0 } user && o.String("Secret") is { } secret)
                 return new(user, secret, program);
         }
         catch (JsonException) { }

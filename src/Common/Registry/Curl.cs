@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Processes;
 
-namespace Kslurm;
+namespace Kslurm.Registry;
 
 /// <summary>One HTTP GET to make with curl.</summary>
 internal sealed class CurlRequest(string url, string? outputFile)

@@ -1,4 +1,7 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Files;
+
+namespace Kslurm.Registry;
 
 /// <summary>
 /// A container image reference as Docker and Apptainer read it:

@@ -1,4 +1,7 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Files;
+
+namespace Kslurm.Registry;
 
 /// <summary>One pulled image as the store lists it.</summary>
 public sealed record StoredImage(string Uri, string UriPath, string? Digest, string? ImagePath, long Size, DateTime Pulled);

@@ -1,4 +1,6 @@
-namespace Kslurm;
+using Kslurm.Json;
+
+namespace Kslurm.Registry;
 
 /// <summary>Reading manifests and indexes: media types, platform choice, config and layers.</summary>
 internal static class Manifests
@@ -7,7 +9,7 @@ internal static class Manifests
     {
         try
         {
-            if (Json.Parse(bytes, "manifest") is JsonObject o)
+            if (JsonText.Parse(bytes, "manifest") is JsonObject o)
                 return o;
         }
         catch (JsonException) { }

@@ -1,6 +1,9 @@
 using System.Text;
+using Kslurm.Files;
+using Kslurm.Host;
+using Kslurm.Json;
 
-namespace Kslurm;
+namespace Kslurm.Registry;
 
 public sealed partial class RegistryClient
 {
@@ -41,7 +44,7 @@ public sealed partial class RegistryClient
             tar.Directory("blobs/");
             tar.Directory("blobs/sha256/");
             tar.File("oci-layout", Encoding.UTF8.GetBytes("{\"imageLayoutVersion\":\"1.0.0\"}"));
-            tar.File("index.json", Encoding.UTF8.GetBytes(Json.Write(index, indented: false)));
+            tar.File("index.json", Encoding.UTF8.GetBytes(JsonText.Write(index, indented: false)));
             tar.File("blobs/sha256/" + Digests.Hex(image.ManifestDigest), image.Manifest);
             foreach (var b in image.Blobs)
             {

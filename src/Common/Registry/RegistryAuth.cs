@@ -1,6 +1,7 @@
 using System.Text;
+using Kslurm.Json;
 
-namespace Kslurm;
+namespace Kslurm.Registry;
 
 /// <summary>
 /// Registry authorization as Docker does it: anonymous first; a 401's WWW-Authenticate challenge
@@ -108,7 +109,7 @@ internal sealed class RegistryAuth(RegistryOptions options, Func<CurlRequest, Cu
             string? token = null;
             try
             {
-                if (Json.Parse(json, realm) is JsonObject o)
+                if (JsonText.Parse(json, realm) is JsonObject o)
                     token = o.String("token") is { Length: > 0 } t ? t : o.String("access_token");
             }
             catch (JsonException) { }

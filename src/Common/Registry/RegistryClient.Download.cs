@@ -1,4 +1,8 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Processes;
+
+namespace Kslurm.Registry;
 
 public sealed partial class RegistryClient
 {

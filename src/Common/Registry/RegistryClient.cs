@@ -1,7 +1,11 @@
 using System.Globalization;
 using System.Text;
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Json;
+using Kslurm.Processes;
 
-namespace Kslurm;
+namespace Kslurm.Registry;
 
 /// <summary>
 /// Pulls images from any Docker/OCI registry (Docker Hub, GHCR, Quay, a site registry): resolves a
@@ -196,7 +200,7 @@ public sealed partial class RegistryClient
             var detail = codes.Count > 0 ? $"HTTP 404, {string.Join(", ", codes)}" : "HTTP 404";
             if (r.Exit == 0 && r.Status == 404 && ErrorCodes(body).Contains("NAME_UNKNOWN"))
                 return Fail(image, $"no image {image.Name} on {image.Registry} ({detail})", "check the image name");
-            if (r.Exit == 0 && r.Status == 200 && Json.Parse(body) is JsonObject o && o.Array("tags") is { Count: > 0 } tags)
+            if (r.Exit == 0 && r.Status == 200 && JsonText.Parse(body) is JsonObject o && o.Array("tags") is { Count: > 0 } tags)
             {
                 var shown = new List<string>();
                 for (var i = Math.Max(0, tags.Count - 8); i < tags.Count; i++)
@@ -257,7 +261,7 @@ public sealed partial class RegistryClient
             return codes;
         try
         {
-            if (Json.Parse(body) is JsonObject o && o.Array("errors") is { } errors)
+            if (JsonText.Parse(body) is JsonObject o && o.Array("errors") is { } errors)
                 foreach (var e in errors)
                     if (e is JsonObject eo && eo.String("code") is { Length: > 0 } code)
                         codes.Add(code);

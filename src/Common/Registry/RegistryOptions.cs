@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kslurm;
+namespace Kslurm.Registry;
 
 /// <summary>How <see cref="RegistryClient"/> talks to registries; the defaults suit kapp.</summary>
 public sealed class RegistryOptions

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Registry;
 
 /// <summary>A content-addressed blob of an image (config or layer) as its manifest describes it.</summary>
 public sealed record Blob(string Digest, long Size, string MediaType)

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Kslurm;
+namespace Kslurm.Shell;
 
 /// <summary>POSIX shell quoting, for showing commands users can copy and for generated job scripts.</summary>
 public static class ShellQuote

@@ -1,6 +1,8 @@
 using System.Globalization;
+using Kslurm.Cli;
+using Kslurm.Processes;
 
-namespace Kslurm;
+namespace Kslurm.Slurm;
 
 /// <summary>A Slurm account the user may charge, with its fair-share standing.</summary>
 /// <param name="Name">the name to pass to --account</param>

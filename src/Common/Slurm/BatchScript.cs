@@ -1,6 +1,8 @@
 using System.Text;
+using Kslurm.Cli;
+using Kslurm.Shell;
 
-namespace Kslurm;
+namespace Kslurm.Slurm;
 
 /// <summary>Job scripts: the one kbatch writes for a command, and reading the #SBATCH header of a user's script.</summary>
 public static class BatchScript

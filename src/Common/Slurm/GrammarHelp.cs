@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Slurm;
 
 /// <summary>The resource-word section shared by the help of krun, kbatch and kjupyter.</summary>
 public static class GrammarHelp

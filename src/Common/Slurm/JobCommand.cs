@@ -1,4 +1,11 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Host;
+using Kslurm.Processes;
+using Kslurm.Shell;
+using Kslurm.Venv;
+
+namespace Kslurm.Slurm;
 
 /// <summary>Checks on the user's command shared by krun, kbatch and kjupyter.</summary>
 public static class JobCommand

@@ -1,4 +1,7 @@
-namespace Kslurm;
+using Kslurm.Json;
+using Kslurm.Shell;
+
+namespace Kslurm.Slurm;
 
 /// <summary>
 /// What krun/kbatch/kjupyter are about to run: the exact argv, the generated script if any, and
@@ -30,6 +33,6 @@ public sealed record JobPlan(string Tool, IReadOnlyList<string> Argv, string? Sc
         plan["account"] = Spec.Account;
         plan["account_from"] = Spec.AccountFrom;
         plan["cwd"] = Spec.Cwd;
-        return Json.Write(plan) + "\n";
+        return JsonText.Write(plan) + "\n";
     }
 }

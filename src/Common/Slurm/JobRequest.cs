@@ -1,4 +1,6 @@
-namespace Kslurm;
+using Kslurm.Cli;
+
+namespace Kslurm.Slurm;
 
 /// <summary>
 /// What the user typed to krun, kbatch or kjupyter: resource words and options in any order,
@@ -75,7 +77,7 @@ public sealed class JobRequest
 
             if (t.StartsWith('-') && t.Length > 1)
             {
-                r.SlurmOptions.Add(global::Kslurm.SlurmOptions.TakesSeparateValue(t) ? [t, Value(t)] : [t]);
+                r.SlurmOptions.Add(global::Kslurm.Slurm.SlurmOptions.TakesSeparateValue(t) ? [t, Value(t)] : [t]);
                 continue;
             }
             if (ResourceTokens.Time(t) is { } minutes) { r.Minutes = Once(r.Minutes, minutes, "time", t); continue; }
@@ -123,12 +125,12 @@ public sealed class JobRequest
     /// <summary>True when the pass-through options ask for a GPU themselves (e.g. --gpus=1).</summary>
     public bool SlurmOptionsAskForGpu => SlurmOptions.Any(o =>
     {
-        if (global::Kslurm.SlurmOptions.SlotOf(o[0]) != global::Kslurm.SlurmOptions.Slot.Gpu)
+        if (global::Kslurm.Slurm.SlurmOptions.SlotOf(o[0]) != global::Kslurm.Slurm.SlurmOptions.Slot.Gpu)
             return false;
         // --gres may name other resources (--gres=tmpfs:10G); the --gpus family is always GPUs
         return !o[0].StartsWith("--gres", StringComparison.Ordinal) || string.Join('=', o).Contains("gpu", StringComparison.Ordinal);
     });
 
     public bool SlurmOptionsSet(SlurmOptions.Slot slot)
-        => SlurmOptions.Any(o => global::Kslurm.SlurmOptions.SlotOf(o[0]) == slot);
+        => SlurmOptions.Any(o => global::Kslurm.Slurm.SlurmOptions.SlotOf(o[0]) == slot);
 }

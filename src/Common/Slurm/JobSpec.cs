@@ -1,4 +1,6 @@
-namespace Kslurm;
+using Kslurm.Config;
+
+namespace Kslurm.Slurm;
 
 /// <summary>
 /// A job request resolved against templates and settings: the resources, the account and the
@@ -27,22 +29,22 @@ public sealed record JobSpec(
     /// step inside an allocation, a script whose #SBATCH lines set the rest)</param>
     /// <param name="preset">slots already set elsewhere (e.g. by a script's #SBATCH lines)</param>
     public static JobSpec Resolve(JobRequest req, Settings settings, IReadOnlyList<JobTemplate> templates,
-        bool withDefaults = true, ISet<Kslurm.SlurmOptions.Slot>? preset = null, bool withAccount = true)
+        bool withDefaults = true, ISet<Kslurm.Slurm.SlurmOptions.Slot>? preset = null, bool withAccount = true)
     {
         var tpl = req.Template is null ? null : JobTemplates.Find(templates, req.Template);
-        bool Free(Kslurm.SlurmOptions.Slot s) => !req.SlurmOptionsSet(s) && preset?.Contains(s) != true;
+        bool Free(Kslurm.Slurm.SlurmOptions.Slot s) => !req.SlurmOptionsSet(s) && preset?.Contains(s) != true;
 
-        int? minutes = req.Minutes ?? tpl?.Minutes ?? (withDefaults && Free(Kslurm.SlurmOptions.Slot.Time) ? DefaultMinutes : null);
-        int? cpus = req.Cpus ?? tpl?.Cpus ?? (withDefaults && Free(Kslurm.SlurmOptions.Slot.Cpus) ? DefaultCpus : null);
-        long? mem = req.MemMB ?? tpl?.MemMB ?? (withDefaults && Free(Kslurm.SlurmOptions.Slot.Memory) ? DefaultMemMB : null);
+        int? minutes = req.Minutes ?? tpl?.Minutes ?? (withDefaults && Free(Kslurm.Slurm.SlurmOptions.Slot.Time) ? DefaultMinutes : null);
+        int? cpus = req.Cpus ?? tpl?.Cpus ?? (withDefaults && Free(Kslurm.Slurm.SlurmOptions.Slot.Cpus) ? DefaultCpus : null);
+        long? mem = req.MemMB ?? tpl?.MemMB ?? (withDefaults && Free(Kslurm.Slurm.SlurmOptions.Slot.Memory) ? DefaultMemMB : null);
         var gpu = req.Gpu ?? tpl?.Gpu;
         var wantsGpu = gpu is not null || req.SlurmOptionsAskForGpu;
 
         string? account = null;
         var from = "none";
         if (req.Account is not null) { account = req.Account; from = "option"; }
-        else if (req.SlurmOptionsSet(Kslurm.SlurmOptions.Slot.Account)) { from = "slurm option"; }
-        else if (preset?.Contains(Kslurm.SlurmOptions.Slot.Account) == true) { from = "script"; }
+        else if (req.SlurmOptionsSet(Kslurm.Slurm.SlurmOptions.Slot.Account)) { from = "slurm option"; }
+        else if (preset?.Contains(Kslurm.Slurm.SlurmOptions.Slot.Account) == true) { from = "script"; }
         else if (!withAccount) { from = "allocation"; }
         else if (tpl?.Account is { } ta) { account = ta; from = $"template {tpl.Name}"; }
         else if (settings.Get(wantsGpu ? "account.gpu" : "account.cpu") is { } byKind) { account = byKind; from = wantsGpu ? "config account.gpu" : "config account.cpu"; }

@@ -1,7 +1,10 @@
 using System.Globalization;
 using Tomlyn.Model;
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Host;
 
-namespace Kslurm;
+namespace Kslurm.Slurm;
 
 /// <summary>A named set of resources for `-j NAME`: built in, or from the site/user config.</summary>
 public sealed record JobTemplate(

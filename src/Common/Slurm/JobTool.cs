@@ -1,4 +1,7 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Config;
+
+namespace Kslurm.Slurm;
 
 /// <summary>What krun, kbatch and kjupyter do before anything specific: help, parse, settings, -J.</summary>
 public sealed record JobTool(JobRequest Request, Settings Settings, IReadOnlyList<JobTemplate> Templates)

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Kslurm.Cli;
 
-namespace Kslurm;
+namespace Kslurm.Slurm;
 
 /// <summary>A GPU request: `gpu` (one), `gpu:N`, or `gpu:TYPE:N`.</summary>
 public sealed record GpuRequest(int Count, string? Type = null)

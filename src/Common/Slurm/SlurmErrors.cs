@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Slurm;
 
 /// <summary>Turns Slurm's refusals into advice that names the kslurm setting involved.</summary>
 public static class SlurmErrors

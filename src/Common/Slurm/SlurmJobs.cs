@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Kslurm.Cli;
+using Kslurm.Processes;
 
-namespace Kslurm;
+namespace Kslurm.Slurm;
 
 /// <summary>Questions about a submitted job, asked with squeue/scontrol/sacct.</summary>
 public static partial class SlurmJobs

@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Slurm;
 
 /// <summary>What kslurm must know about Slurm's own options to pass them through safely.</summary>
 public static class SlurmOptions

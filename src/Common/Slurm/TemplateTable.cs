@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Kslurm;
+namespace Kslurm.Slurm;
 
 /// <summary>The `-J` listing of job templates.</summary>
 public static class TemplateTable

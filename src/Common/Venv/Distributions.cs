@@ -1,8 +1,11 @@
 using System.Formats.Tar;
 using System.Text;
 using System.Text.RegularExpressions;
+using Kslurm.Archive;
+using Kslurm.Cli;
+using Kslurm.Json;
 
-namespace Kslurm;
+namespace Kslurm.Venv;
 
 /// <summary>How a distribution got into the venv, from its direct_url.json (PEP 610) or .egg-link.</summary>
 public enum Origin
@@ -172,7 +175,7 @@ public static partial class Distributions
         JsonObject? doc;
         try
         {
-            doc = Json.Parse(json) as JsonObject;
+            doc = JsonText.Parse(json) as JsonObject;
         }
         catch (JsonException)
         {

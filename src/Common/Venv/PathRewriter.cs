@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Kslurm;
+namespace Kslurm.Venv;
 
 /// <summary>Which quoting rules decide whether a replaced path stands bare in a shell word.</summary>
 internal enum ShellSyntax { None, Sh, Csh, Fish }

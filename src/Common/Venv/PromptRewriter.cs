@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Kslurm;
+namespace Kslurm.Venv;
 
 /// <summary>Which activation script a file is; decides the prompt rules and the quoting of bare paths.</summary>
 internal enum ActivatorKind { None, Bash, Csh, Fish, Nu, PowerShell, Python }

@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
+using Kslurm.Cli;
+using Kslurm.Processes;
 
-namespace Kslurm;
+namespace Kslurm.Venv;
 
 /// <summary>Which Python a new venv is built on, and what the environment says about it.</summary>
 public static partial class PythonFinder

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Kslurm;
+namespace Kslurm.Venv;
 
 /// <summary>
 /// The interpreter line of scripts: a plain "#!/venv/bin/python" or pip's /bin/sh trampoline,

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Json;
 
-namespace Kslurm;
+namespace Kslurm.Venv;
 
 /// <summary>
 /// The record kpy keeps with a venv: `.kpy.json` in the venv's folder, and the first entry of its
@@ -40,7 +43,7 @@ public sealed class VenvMeta
         JsonObject r;
         try
         {
-            r = Json.Parse(json, where) as JsonObject ?? throw new JsonException("not a JSON object");
+            r = JsonText.Parse(json, where) as JsonObject ?? throw new JsonException("not a JSON object");
         }
         catch (JsonException e)
         {
@@ -79,7 +82,7 @@ public sealed class VenvMeta
         if (SavedState is not null) o["saved_state"] = SavedState;
         if (SavedAs is not null) o["saved_as"] = SavedAs;
         if (KpyVersion is not null) o["kpy_version"] = KpyVersion;
-        return Encoding.UTF8.GetBytes(Json.Write(o) + "\n");
+        return Encoding.UTF8.GetBytes(JsonText.Write(o) + "\n");
     }
 
     // Fixed ISO 8601 UTC form, written and read by hand: the general date parser and formatter

@@ -1,4 +1,6 @@
-namespace Kslurm;
+using Kslurm.Cli;
+
+namespace Kslurm.Venv;
 
 /// <summary>Names of saved and loaded venvs: letters, digits, `_`, `-` and `.` (dots are kept whole).</summary>
 public static class VenvName

@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Kslurm.Files;
 
-namespace Kslurm;
+namespace Kslurm.Venv;
 
 /// <summary>What <see cref="VenvRelocation.RelocateInPlace"/> did.</summary>
 public sealed record VenvRelocationReport(IReadOnlyList<string> RewrittenFiles, IReadOnlyList<string> RewrittenLinks);

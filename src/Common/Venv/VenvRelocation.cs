@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Unicode;
 
-namespace Kslurm;
+namespace Kslurm.Venv;
 
 /// <summary>
 /// The rules that make a Python venv (CPython venv, virtualenv, uv) work at a different absolute

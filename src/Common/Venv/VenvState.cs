@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Kslurm;
+namespace Kslurm.Venv;
 
 /// <summary>
 /// A fingerprint of what is installed in a venv, from the names of the distributions' metadata

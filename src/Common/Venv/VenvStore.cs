@@ -1,4 +1,8 @@
-namespace Kslurm;
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Host;
+
+namespace Kslurm.Venv;
 
 /// <summary>A saved venv in permanent storage: `<pipdir>/venv_archives/<name>.tar.zst` (or kslurm's old .tar.gz).</summary>
 public sealed record SavedVenv(string Name, string Path, bool Legacy)

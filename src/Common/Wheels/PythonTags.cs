@@ -1,6 +1,9 @@
 using System.Globalization;
+using Kslurm.Cli;
+using Kslurm.Processes;
+using Kslurm.Venv;
 
-namespace Kslurm;
+namespace Kslurm.Wheels;
 
 /// <summary>
 /// What an interpreter accepts, as pip decides it (packaging.tags): asked from the interpreter

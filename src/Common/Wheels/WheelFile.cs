@@ -1,4 +1,4 @@
-namespace Kslurm;
+namespace Kslurm.Wheels;
 
 /// <summary>
 /// A wheel known by its file name (PEP 427): `{name}-{version}[-{build}]-{python}-{abi}-{platform}.whl`,

@@ -1,6 +1,9 @@
 using Tomlyn.Model;
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Processes;
 
-namespace Kslurm;
+namespace Kslurm.Wheels;
 
 /// <summary>
 /// Filling a new venv from a requirements file or a pyproject.toml, as DRAC recommends inside a

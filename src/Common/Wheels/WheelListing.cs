@@ -1,4 +1,6 @@
-namespace Kslurm;
+using Kslurm.Venv;
+
+namespace Kslurm.Wheels;
 
 /// <summary>One wheel found in a wheelhouse, judged for one Python.</summary>
 public sealed record ListedWheel(WheelFile Wheel, Wheelhouse House, string? WhyNot)

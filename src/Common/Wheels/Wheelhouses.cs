@@ -1,4 +1,6 @@
-namespace Kslurm;
+using Kslurm.Host;
+
+namespace Kslurm.Wheels;
 
 /// <summary>A folder (or URL) pip takes wheels from, and who named it.</summary>
 public sealed record Wheelhouse(string Location, string Source)

@@ -1,6 +1,9 @@
 using System.Formats.Tar;
 using System.Runtime.InteropServices;
 using static Kslurm.Tests.Archive.TreeTestUtil;
+using Kslurm.Archive;
+using Kslurm.Cli;
+using Kslurm.Files;
 
 namespace Kslurm.Tests.Archive;
 

@@ -1,6 +1,8 @@
 using System.Formats.Tar;
 using System.Text;
 using static Kslurm.Tests.Archive.TreeTestUtil;
+using Kslurm.Archive;
+using Kslurm.Cli;
 
 namespace Kslurm.Tests.Archive;
 

@@ -1,5 +1,7 @@
 using System.Formats.Tar;
 using static Kslurm.Tests.Archive.TreeTestUtil;
+using Kslurm.Archive;
+using Kslurm.Cli;
 
 namespace Kslurm.Tests.Archive;
 

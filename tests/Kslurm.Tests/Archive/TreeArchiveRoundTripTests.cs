@@ -1,6 +1,10 @@
 using System.Formats.Tar;
 using System.Text;
 using static Kslurm.Tests.Archive.TreeTestUtil;
+using Kslurm.Archive;
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Venv;
 
 namespace Kslurm.Tests.Archive;
 

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Text;
+using Kslurm.Archive;
+using Kslurm.Files;
 
 namespace Kslurm.Tests.Archive;
 

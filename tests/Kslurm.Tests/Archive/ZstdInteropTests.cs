@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.RegularExpressions;
 using static Kslurm.Tests.Archive.ZstdTestUtil;
+using Kslurm.Archive;
 
 namespace Kslurm.Tests.Archive;
 

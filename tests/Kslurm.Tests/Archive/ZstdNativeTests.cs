@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Kslurm.Archive;
 
 namespace Kslurm.Tests.Archive;
 

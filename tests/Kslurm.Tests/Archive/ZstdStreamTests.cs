@@ -1,4 +1,5 @@
 using static Kslurm.Tests.Archive.ZstdTestUtil;
+using Kslurm.Archive;
 
 namespace Kslurm.Tests.Archive;
 

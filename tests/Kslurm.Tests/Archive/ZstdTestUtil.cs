@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Kslurm.Archive;
 
 namespace Kslurm.Tests.Archive;
 

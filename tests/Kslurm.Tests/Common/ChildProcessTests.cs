@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Processes;
+
 namespace Kslurm.Tests.Common;
 
 /// <summary>Common's process runner, in-process: argv verbatim, exit codes, concurrent capture.</summary>

@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Slurm;
+
 namespace Kslurm.Tests.Common;
 
 public class ConfigTreeTests

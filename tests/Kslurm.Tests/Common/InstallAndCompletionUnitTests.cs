@@ -1,3 +1,6 @@
+using Kslurm.Completion;
+using Kslurm.Install;
+
 namespace Kslurm.Tests.Common;
 
 /// <summary>The pure parts of self update and completion: version order, command-line splitting.</summary>

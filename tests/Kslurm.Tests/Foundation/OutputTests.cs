@@ -1,3 +1,5 @@
+using Kslurm.Shell;
+
 namespace Kslurm.Tests.Foundation;
 
 /// <summary>Colour only on a terminal and never with NO_COLOR; errors are plain lines otherwise.</summary>

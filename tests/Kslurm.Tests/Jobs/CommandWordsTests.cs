@@ -1,3 +1,5 @@
+using Kslurm.Shell;
+
 namespace Kslurm.Tests.Jobs;
 
 /// <summary>

@@ -1,3 +1,7 @@
+using Kslurm.Cli;
+using Kslurm.Config;
+using Kslurm.Slurm;
+
 namespace Kslurm.Tests.Jobs;
 
 /// <summary>The resource grammar shared by krun, kbatch and kjupyter (pure logic).</summary>

@@ -1,3 +1,5 @@
+using Kslurm.Json;
+
 namespace Kslurm.Tests.Jupyter;
 
 /// <summary>
@@ -25,7 +27,7 @@ public class KernelClusterTests
         var code = KernelSandbox.Show("SLURM_TMPDIR", "SLURM_JOB_ID", "VIRTUAL_ENV");
         var r = u.Tool("krun", "0:05", KernelSandbox.SystemPython, probe, "sci", code);
         Expect.Ok(r);
-        var o = (JsonObject)Json.Parse(r.Stdout.Split('\n').Last(l => l.StartsWith('{')))!;
+        var o = (JsonObject)JsonText.Parse(r.Stdout.Split('\n').Last(l => l.StartsWith('{')))!;
         Assert.True(o["ok"] is true, r.ToString());
         var p = new Probe(true, o.String("stdout")!, null, null, null, r);
         var scratch = p.Value("SLURM_TMPDIR");

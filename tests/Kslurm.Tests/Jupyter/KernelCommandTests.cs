@@ -1,3 +1,5 @@
+using Kslurm.Json;
+
 namespace Kslurm.Tests.Jupyter;
 
 /// <summary>`kjupyter kernel install|list|rm|run` as commands: the kernelspec written, where, refusals.</summary>
@@ -111,7 +113,7 @@ public sealed class KernelCommandTests : IDisposable
 
         var listed = _k.Kernel("list", "--json").Stdout;
         JsonSchemaCheck.Valid("docs/schema/kernel-list.schema.json", listed);
-        var json = (List<object?>)Json.Parse(listed)!;
+        var json = (List<object?>)JsonText.Parse(listed)!;
         var mods = json.Cast<JsonObject>().Single(o => o.String("name") == "mods");
         Assert.Equal("module", mods.String("mode"));
         Assert.Equal(["gcc", "python"], mods.Array("modules")!.Cast<string>().ToArray());

@@ -1,4 +1,5 @@
 using Kslurm.Tests.Registry;
+using Kslurm.Json;
 
 namespace Kslurm.Tests.Jupyter;
 

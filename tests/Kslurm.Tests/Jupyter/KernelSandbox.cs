@@ -1,3 +1,5 @@
+using Kslurm.Json;
+
 namespace Kslurm.Tests.Jupyter;
 
 /// <summary>What kernel_probe.py saw: the kernel answered (or died), what the code printed.</summary>
@@ -44,7 +46,7 @@ public sealed class KernelSandbox : IDisposable
     public void Install(params string[] args) => Expect.Ok(Kernel(["install", .. args]));
 
     public JsonObject Spec(string name, string? kernels = null)
-        => (JsonObject)Json.Parse(File.ReadAllText(Path.Combine(kernels ?? UserKernels, name, "kernel.json")))!;
+        => (JsonObject)JsonText.Parse(File.ReadAllText(Path.Combine(kernels ?? UserKernels, name, "kernel.json")))!;
 
     /// <summary>Starts kernel NAME as Jupyter would, runs the code, and stops it.</summary>
     public Probe Start(string name, string code, IDictionary<string, string?>? env = null, string? viaBash = null)
@@ -56,7 +58,7 @@ public sealed class KernelSandbox : IDisposable
             : S.Exec("bash", ["-c", viaBash + "\nexec \"$@\"", "bash", SystemPython, probe, name, code], extraEnv: env);
         var last = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'))
             ?? throw new InvalidOperationException("kernel_probe.py printed no result\n" + r);
-        var o = (JsonObject)Json.Parse(last)!;
+        var o = (JsonObject)JsonText.Parse(last)!;
         return new Probe(o["ok"] is true, o.String("stdout") ?? "", o.String("error"), o.String("connection_file"),
             o["seconds"] switch { double d => d, long l => l, _ => null }, r);
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Kslurm.Json;
 
 namespace Kslurm.Tests.Jupyter;
 
@@ -120,7 +121,7 @@ public class KjupyterBrowserTests
         var context = $"{b}\n--- ssh\n{sshLog}\n--- sshd\n{laptop.SshdLog}\n--- job log\n{u.Tool("kjupyter", "log", job, "-n", "40").Stdout}";
         Assert.True(b.Code == 0, context);
         Assert.False(ssh.HasExited, "the tunnel ended early\n" + context);
-        var page = (JsonObject)Json.Parse(b.Stdout.Trim().Split('\n')[^1])!;
+        var page = (JsonObject)JsonText.Parse(b.Stdout.Trim().Split('\n')[^1])!;
         Assert.Equal(kernel, page.String("kernel"));
         Assert.Equal(Cell, page.String("input"));
         Assert.Matches(@"^http://localhost:\d+/notebooks/Untitled\d*\.ipynb$", page.String("url"));

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.Text;
 using static Kslurm.Tests.Kpy.KpyRobustnessTests;
+using Kslurm.Shell;
 
 namespace Kslurm.Tests.Kpy;
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Kslurm.Shell;
 
 namespace Kslurm.Tests.Kpy;
 

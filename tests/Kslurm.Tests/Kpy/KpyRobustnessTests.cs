@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Formats.Tar;
 using System.Text;
+using Kslurm.Archive;
+using Kslurm.Venv;
 
 namespace Kslurm.Tests.Kpy;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kslurm.Shell;
 
 namespace Kslurm.Tests.Kpy;
 

@@ -1,3 +1,9 @@
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Json;
+using Kslurm.Processes;
+using Kslurm.Registry;
+
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Blob downloads: verified, resumed after a cut, discarded when wrong.</summary>

@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Registry;
+
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Every failure is one line naming the image, the registry and what happened, plus a hint.</summary>

@@ -1,4 +1,6 @@
 using System.Text;
+using Kslurm.Files;
+using Kslurm.Processes;
 
 namespace Kslurm.Tests.Registry;
 

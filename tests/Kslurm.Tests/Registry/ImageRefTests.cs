@@ -1,3 +1,6 @@
+using Kslurm.Cli;
+using Kslurm.Registry;
+
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Image references read as Docker reads them (distribution/reference rules).</summary>

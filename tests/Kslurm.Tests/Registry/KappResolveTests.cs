@@ -1,3 +1,5 @@
+using Kslurm.Processes;
+
 namespace Kslurm.Tests.Registry;
 
 /// <summary>

@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Text;
+using Kslurm.Files;
+using Kslurm.Json;
+using Kslurm.Processes;
+using Kslurm.Registry;
 
 namespace Kslurm.Tests.Registry;
 
@@ -108,7 +112,7 @@ public sealed class FaultProxy : IDisposable
     public List<JsonObject> Log()
     {
         var r = ChildProcess.Capture(["curl", "-s", $"http://{Registry}/_log"]);
-        return [.. r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (JsonObject)Json.Parse(l)!)];
+        return [.. r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (JsonObject)JsonText.Parse(l)!)];
     }
 
     public void Dispose()

@@ -1,4 +1,6 @@
 using System.Text;
+using Kslurm.Cli;
+using Kslurm.Registry;
 
 namespace Kslurm.Tests.Registry;
 

@@ -1,4 +1,9 @@
 using System.Formats.Tar;
+using Kslurm.Cli;
+using Kslurm.Files;
+using Kslurm.Json;
+using Kslurm.Processes;
+using Kslurm.Registry;
 
 namespace Kslurm.Tests.Registry;
 
@@ -25,7 +30,7 @@ public class OciArchiveTests
 
         var inspect = ChildProcess.Capture(["skopeo", "inspect", $"oci-archive:{tar}"]);
         Assert.True(inspect.Ok, inspect.Stderr);
-        var info = (JsonObject)Json.Parse(inspect.Stdout)!;
+        var info = (JsonObject)JsonText.Parse(inspect.Stdout)!;
         Assert.Equal(image.ManifestDigest, info.String("Digest"));
         Assert.Equal(image.Layers.Select(l => (object?)l.Digest), info.Array("Layers"));
 
@@ -53,7 +58,7 @@ public class OciArchiveTests
             {
                 names.Add(e.Name);
                 if (e.Name == "index.json")
-                    index = (JsonObject)Json.Parse(new StreamReader(e.DataStream!).ReadToEnd())!;
+                    index = (JsonObject)JsonText.Parse(new StreamReader(e.DataStream!).ReadToEnd())!;
             }
         Assert.Contains("oci-layout", names);
         Assert.Contains("blobs/sha256/" + Digests.Hex(image.ManifestDigest), names);

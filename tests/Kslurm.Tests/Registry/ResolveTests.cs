@@ -1,3 +1,8 @@
+using Kslurm.Cli;
+using Kslurm.Json;
+using Kslurm.Processes;
+using Kslurm.Registry;
+
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Resolve against the local registries: every manifest kind and auth kind.</summary>
@@ -10,7 +15,7 @@ public class ResolveTests
     static ResolvedImage Resolve(string reference, RegistryOptions? options = null)
         => new RegistryClient(options ?? LocalRegistries.Options()).Resolve(ImageRef.Parse(reference));
 
-    static JsonObject Json(byte[] raw) => (JsonObject)Kslurm.Json.Parse(raw)!;
+    static JsonObject Json(byte[] raw) => (JsonObject)JsonText.Parse(raw)!;
 
     [Fact]
     public void Oci_manifest_by_tag_matches_skopeo()
@@ -144,7 +149,7 @@ public class ResolveTests
         var options = LocalRegistries.Options(new() { ["SINGULARITY_DOCKER_USERNAME"] = LocalRegistries.User, ["SINGULARITY_DOCKER_PASSWORD"] = LocalRegistries.Password });
         var r = Resolve($"{LocalRegistries.Token}/test/single:1.0", options);
         Assert.Equal(LocalRegistries.SkopeoRaw($"{LocalRegistries.Token}/test/single:1.0", $"{LocalRegistries.User}:{LocalRegistries.Password}").Digest, r.ManifestDigest);
-        var log = File.ReadAllLines(LocalRegistries.TokenLog).Select(l => (JsonObject)Kslurm.Json.Parse(l)!).ToList();
+        var log = File.ReadAllLines(LocalRegistries.TokenLog).Select(l => (JsonObject)JsonText.Parse(l)!).ToList();
         Assert.Contains(log, e => e.String("who") == LocalRegistries.User
             && e.Object("query")!.Array("scope")!.Contains("repository:test/single:pull")
             && e.Object("query")!.Array("service")!.Contains("kslurm-test-registry"));

@@ -1,3 +1,5 @@
+using Kslurm.Shell;
+
 namespace Kslurm.Tests;
 
 /// <summary>Tests that submit jobs share one small node: they run one at a time.</summary>

@@ -1,5 +1,5 @@
-using Kslurm;
 using Tomlyn.Model;
+using Kslurm.Config;
 
 namespace Kslurm.Tests.Toml;
 

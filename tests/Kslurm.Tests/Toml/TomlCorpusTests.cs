@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Kslurm;
 using Xunit.Abstractions;
+using Kslurm.Config;
 
 namespace Kslurm.Tests.Toml;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Kslurm.Venv;
 
 namespace Kslurm.Tests.Venv;
 

@@ -1,4 +1,5 @@
 using static Kslurm.Tests.Venv.VenvLab;
+using Kslurm.Venv;
 
 namespace Kslurm.Tests.Venv;
 

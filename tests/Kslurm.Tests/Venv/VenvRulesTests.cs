@@ -1,5 +1,6 @@
 using System.Text;
 using static Kslurm.Tests.Venv.VenvLab;
+using Kslurm.Venv;
 
 namespace Kslurm.Tests.Venv;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Kslurm;
+namespace Kslurm.Files;
 
 /// <summary>
 /// What MD5 and SHA-256 share: 64-byte blocks fed in pieces, and the final padding (0x80, zeros,

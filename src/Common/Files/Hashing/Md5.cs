@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
 
-namespace Kslurm;
+namespace Kslurm.Files;
 
 /// <summary>
 /// MD5 (RFC 1321). Not for security: Snakemake names its image files by the md5 of the container

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace Kslurm;
+namespace Kslurm.Files;
 
 /// <summary>
 /// SHA-256 (FIPS 180-4), fed in pieces. Our own rather than System.Security.Cryptography, which

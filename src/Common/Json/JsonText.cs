@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Kslurm;
+namespace Kslurm.Json;
 
 /// <summary>
 /// A small JSON reader and writer (RFC 8259) for kslurm's own records, settings and plans.
@@ -9,7 +9,7 @@ namespace Kslurm;
 /// features we do not use. Values read are: JsonObject, List&lt;object?&gt;, string, long, double,
 /// bool and null.
 /// </summary>
-public static class Json
+public static class JsonText
 {
     public static object? Parse(string text, string? source = null) => new Reader(text, source).Document();
 

@@ -1,8 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Kslurm.Cli;
+using Kslurm.Files;
 
-namespace Kslurm;
+namespace Kslurm.Processes;
 
 /// <summary>What a captured child printed and how it ended.</summary>
 public sealed record Captured(int ExitCode, string Stdout, string Stderr)

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using Kslurm.Files;
 
-namespace Kslurm;
+namespace Kslurm.Processes;
 
 /// <summary>
 /// SIGTERM (Slurm's time limit, scancel) and SIGHUP handled like Ctrl-C. While a command watches,

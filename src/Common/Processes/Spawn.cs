@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
+using Kslurm.Cli;
+using Kslurm.Files;
 
-namespace Kslurm;
+namespace Kslurm.Processes;
 
 /// <summary>
 /// Starting a program with posix_spawn: argv and envp exactly as given, chosen file descriptors
