@@ -1,5 +1,6 @@
 using Kslurm.Cli;
 using Kslurm.Files;
+using Kslurm.Slurm;
 using Kslurm.Venv;
 
 namespace Kslurm.Tools;

@@ -1,4 +1,6 @@
-namespace Kslurm;
+using Kslurm.Processes;
+
+namespace Kslurm.Slurm;
 
 /// <summary>
 /// One copy of a command on each node of the current job, all at once: a job step of one task
