@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Kslurm.Shell;
 
 namespace Kslurm.Tests.Jobs;
 
@@ -138,9 +139,10 @@ public class MultiNodeTests
     {
         using var u = new ClusterUser();
         // the shell is Slurm's interactive step, which holds the job's CPUs: a step from it needs --overlap
-        var r = u.Tty("echo \"ON=$(hostname) NODES=$SLURM_JOB_NODELIST\"\nsrun --overlap hostname | sort | paste -sd, -\nexit\n", Cluster.Tool("krun"), "-N", "2", "0:05");
+        // (and no stdin: srun would read the lines typed after it)
+        var r = u.Tty("echo \"ON=$(hostname) NODES=$SLURM_JOB_NODELIST\"\nsrun --overlap hostname </dev/null | sort | paste -sd, -\nexit\n", Cluster.Tool("krun"), "-N", "2", "0:05");
         Expect.Ok(r);
-        var on = Regex.Match(r.Stdout, @"ON=(\S+) NODES=(\S+)");
+        var on = Regex.Match(r.Stdout, @"ON=([\w-]+) NODES=(\S+)"); // not the echo of the typed line
         Assert.True(on.Success, r.ToString());
         Assert.Contains(on.Groups[1].Value, Cluster.Nodes); // not the login node
         Assert.Matches(@"node\d,node\d\r?\n", r.Stdout);

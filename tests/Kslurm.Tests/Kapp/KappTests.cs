@@ -1,3 +1,4 @@
+using Kslurm.Files;
 using Kslurm.Tests.Registry;
 
 namespace Kslurm.Tests.Kapp;
