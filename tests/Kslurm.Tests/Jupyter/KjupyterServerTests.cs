@@ -239,7 +239,8 @@ public class KjupyterServerTests
         var log = u.Tool("kjupyter", "log", job, "-n", "200").Stdout;
         Assert.Contains("kpy: unpacking jv", log);
         Assert.Matches(@"kjupyter: starting Jupyter Server \(no web interface\): /\S+/kpy/jv/bin/jupyter-server on ", log);
-        Assert.Contains("\"started\"", Status(Regex.Match(r.Stdout, @"http://\S+:\d+/\?token=\w+").Value));
+        // the node's URL, not the tunnel's localhost one (which is the server only when the login node is the node)
+        Assert.Contains("\"started\"", Status(Regex.Match(r.Stdout, $@"http://{Cluster.NodeOf(job)}:\d+/\?token=\w+").Value));
         // the shell of a --venv session has the venv, from the job's scratch
         var prefix = u.Tool("kjupyter", "shell", job, "--", "python", "-c", "import os, sys; print(sys.prefix == os.path.join(os.environ['SLURM_TMPDIR'], 'kpy', 'jv'))");
         Assert.Equal("True\n", prefix.Stdout);
