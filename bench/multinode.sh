@@ -2,7 +2,8 @@
 # Staging a ~500 MB venv onto the nodes of one job, on the multi-node test cluster
 # (tests/cluster/multinode.sh, started by this script if needed), and kjupyter's time to its URL
 # on a node. For 1, 2 and 3 nodes, with two tasks per node:
-#   - per node:  `kpy load NAME --all-nodes` (one loader per node; what kbatch --venv runs);
+#   - per node:  one loader per node, the step `kpy load NAME --all-nodes` runs (what kbatch --venv
+#                and krun's per-node lock amount to);
 #   - per task:  every task unpacks its own copy (`kpy load --as`), what a job does without kpy's
 #                per-node sharing.
 # Wall time is measured around the step in the batch script; CPU time is the step's TotalCPU from
@@ -62,7 +63,9 @@ step_cpu() { # step_cpu JOB: TotalCPU of step 0, once slurmdbd has it
 # one_job NODES MODE: prints "wall cpu"
 one_job() {
   local nodes=$1 mode=$2 job out wall
-  local step='kpy load big --all-nodes </dev/null >/dev/null 2>&1'
+  # per node: the step `kpy load big --all-nodes` runs (written out, so that one node is a step too
+  # and sacct has its CPU time); per task: every task its own copy
+  local step='srun --ntasks-per-node=1 kpy _load big big 2>/dev/null'
   [ "$mode" = task ] && step="srun --ntasks-per-node=2 sh -c 'kpy _load big t\$SLURM_PROCID' 2>/dev/null"
   job=$(cd "$shared" && as_user sbatch --parsable --wait -N "$nodes" --ntasks-per-node=2 --mem=6G -t 10 -o "$shared/job-%j.out" \
     --wrap "t0=\$(date +%s%N); $step || echo FAILED; t1=\$(date +%s%N); echo wall \$(( (t1 - t0) / 1000000 ))")
@@ -72,7 +75,7 @@ one_job() {
   echo "$(awk -v w="$wall" 'BEGIN { printf "%.2f", w / 1000 }') $(step_cpu "$job")"
 }
 
-median() { tr ' ' '\n' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 table="| nodes | tasks | staging | loaders | archive bytes read | wall s (median of $runs) | CPU s (median) |
 |---|---|---|---|---|---|---|"
@@ -101,7 +104,7 @@ for ((r = 0; r < runs; r++)); do
   node=$(sed -n 's/.*running in job [0-9]* on \([a-z0-9]*\).*/\1/p' <<<"$out" | head -n 1)
   as_user kjupyter stop "$job" >/dev/null 2>&1 || true
   jwalls+="$(awk -v d=$(((t1 - t0) / 1000000)) 'BEGIN { printf "%.2f", d / 1000 }') "
-  echo "   kjupyter: URL after ${jwalls##* } s... on $node (job $job)" >&2
+  echo "   kjupyter: URL after $(awk -v d=$(((t1 - t0) / 1000000)) 'BEGIN { printf "%.2f", d / 1000 }') s, on $node (job $job)" >&2
 done
 
 cat >"$res/multinode.md" <<EOF
