@@ -1,11 +1,13 @@
 # Thin wrapper over build.sh, which holds the logic.
 PREFIX ?= $(HOME)/.local
 
-.PHONY: all publish install test bench release clean
+.PHONY: all publish install check test bench release clean
 all publish:
 	./build.sh publish
 install:
 	./build.sh install "$(PREFIX)"
+check:
+	./build.sh check
 test:
 	./build.sh test
 bench:

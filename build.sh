@@ -2,6 +2,7 @@
 # One entry point for building, installing, testing, benchmarking and releasing kslurm.
 #   ./build.sh [publish]          restore and publish every binary into dist/
 #   ./build.sh install [PREFIX]   publish, then copy the binaries to PREFIX/bin (default ~/.local)
+#   ./build.sh check              the unit tier only: no publish, no root, no cluster (tests/README.md)
 #   ./build.sh test               publish, prepare test dependencies, run every test
 #   ./build.sh bench              run the benchmarks in bench/
 #   ./build.sh release            dist/ -> out/kslurm-<version>-linux-x86_64.tar.gz (+ .sha256, install.sh)
@@ -84,6 +85,14 @@ install_bins() {
   case ":$PATH:" in *":$prefix/bin:"*) ;; *) echo "add to your ~/.bashrc:  export PATH=\"$prefix/bin:\$PATH\"" >&2 ;; esac
 }
 
+# The unit tier (tests/README.md). KSLURM_DIST points nowhere, so a unit test that reaches for a
+# published binary fails here instead of passing on a stale dist/.
+check() {
+  command -v dotnet >/dev/null || die "the .NET SDK (dotnet) is not on PATH; install .NET SDK 10 first"
+  say "dotnet test --filter Tier=Unit"
+  KSLURM_DIST="$ROOT/dist-not-used-by-unit-tests" dotnet test tests/Kslurm.Tests -c Release -nologo --filter Tier=Unit "$@"
+}
+
 run_tests() {
   release            # publishes dist/, and the installer tests serve out/
   bash tests/setup.sh
@@ -121,8 +130,9 @@ case "${1:-publish}" in
   publish) publish ;;
   deps) deps ;;
   install) shift; install_bins "$@" ;;
+  check) shift; check "$@" ;;
   test) shift; run_tests "$@" ;;
   bench) bench ;;
   release) release ;;
-  *) die "unknown command '$1' (publish, install [PREFIX], test, bench, release, deps)" ;;
+  *) die "unknown command '$1' (publish, install [PREFIX], check, test, bench, release, deps)" ;;
 esac

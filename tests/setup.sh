@@ -6,11 +6,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Test-only packages: Lmod (modulefile and kernel tests), curl (installer test), python3 (local HTTP server),
-# util-linux's `script` (a pseudo-terminal for prompts), zstd CLI (interop checks); for the venv
+# util-linux's `script` (a pseudo-terminal for prompts) and `flock`, zstd CLI (interop checks), strace
+# (AtomicFile's fsync-before-rename, seen from outside); for the venv
 # relocation tests: venv and virtualenv with Debian's offline seed wheels, and the csh and fish shells;
 # for the Jupyter tests: jupyter-server, notebook, ipykernel and jupyter_client (all started for real),
 # and for the browser tests an sshd of their own, socat, iproute2, Chromium and selenium.
-need=(lmod curl python3 util-linux zstd binutils
+need=(lmod curl python3 util-linux zstd binutils strace
       python3-venv python3-virtualenv python3-pip-whl python3-setuptools-whl python3-wheel-whl tcsh fish zsh
       jupyter-server jupyter-notebook python3-ipykernel python3-jupyter-client
       openssh-server openssh-client socat iproute2 chromium chromium-driver python3-selenium)

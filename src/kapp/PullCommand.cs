@@ -84,7 +84,7 @@ static class PullCommand
             // Large images need memory a login node does not give: build in a job, through krun.
             var mem = memMB ?? Math.Min(64_000, Math.Max(1, size / 1_000_000) * 20);
             var time = minutes ?? 60;
-            var krun = Path.Combine(Paths.BinDir, "krun");
+            var krun = Paths.Sibling("krun", "kapp");
             string[] job = [krun, ResourceTokens.FormatTime(time)[..^3], $"{mem}M", "--job-name=kapp-build", "--", .. build];
             Output.Note("kapp", $"building in a Slurm job ({mem} MB, {ResourceTokens.FormatTime(time)}): {ShellQuote.Join(job)}");
             code = ChildProcess.Run(job, stdoutToStderr: true);

@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Processes;
 using Kslurm.Registry;
 

@@ -101,7 +101,7 @@ static class KernelCommand
             throw new KslurmException($"a kernel called {name} exists already ({Paths.Pretty(dir)}{(existing?.Ours == false ? ", not installed by kjupyter" : "")})",
                 $"replace it with --force, or choose another name");
 
-        var kjupyter = Environment.ProcessPath ?? throw new KslurmException("cannot tell where kjupyter is installed");
+        var kjupyter = Paths.Sibling("kjupyter", "kjupyter");
         var doc = Kernelspec.Build(kjupyter, target, display ?? target.DefaultDisplayName, env);
         Write(kernels, name, JsonText.Write(doc) + "\n", existing);
         Console.WriteLine($"installed kernel {name} ({doc.String("display_name")}) in {Paths.Pretty(dir)}");

@@ -68,7 +68,7 @@ static class SessionCommands
         string[] run = command.Length > 0 ? command
             : [Environment.GetEnvironmentVariable("SHELL") is { Length: > 0 } sh ? sh : "/bin/bash"];
         if (s.Venv is not null)
-            run = [Path.Combine(Paths.BinDir, "kpy"), "exec", s.Venv, "--", .. run];
+            run = [Paths.Sibling("kpy", "kjupyter"), "exec", s.Venv, "--", .. run];
         var terminal = command.Length == 0 && !Console.IsInputRedirected && !Console.IsOutputRedirected;
         // on the server's own node, named: in a job of several nodes, srun's first node need not be it
         List<string> srun = ["srun", $"--jobid={s.JobId}", "--overlap", "--nodes=1", "--ntasks=1", $"--nodelist={s.Node}"];

@@ -33,7 +33,7 @@ static class StartCommand
         var (loginHost, loginUser) = (LoginHost(settings), LoginUser(settings));
         Directory.CreateDirectory(JupyterSession.Dir);
 
-        var self = Path.Combine(Paths.BinDir, "kjupyter");
+        var self = Paths.Sibling("kjupyter", "kjupyter");
         List<string> serve = [self, "_serve", .. req.Switches.Where(s => s is "--lab" or "--notebook" or "--server").Distinct()];
         if (req.Venv is not null)
             serve = JobCommand.InVenv("kjupyter", req.Venv, settings, serve, !req.NoModules);

@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Lmod;
 using Kslurm.Processes;
 using Kslurm.Venv;

@@ -17,7 +17,7 @@ static class ShellInit
     {
         if (rest.Length > 0)
             throw new UsageException($"unexpected argument '{rest[0]}'", $"usage: kpy {shell}");
-        var self = Path.Combine(Paths.BinDir, "kpy");
+        var self = Paths.Sibling("kpy", "kpy");
         var rc = shell == "zsh" ? "~/.zshrc" : "~/.bashrc";
         Output.Note("kpy", $"add this line to {rc}:");
         Console.Out.Write($"[ -x {ShellQuote.Quote(self)} ] && eval \"$({ShellQuote.Quote(self)} init {shell})\"\n");
@@ -40,7 +40,7 @@ static class ShellInit
             // A broken settings file must not break every new shell: say it, define the functions anyway.
             Console.Error.WriteLine($"kpy: warning: {e.Message}");
         }
-        Console.Out.Write(Snippet(Path.Combine(Paths.BinDir, "kpy"), wheels, shell));
+        Console.Out.Write(Snippet(Paths.Sibling("kpy", "kpy"), wheels, shell));
         return 0;
     }
 

@@ -1,5 +1,4 @@
 using Kslurm.Archive;
-using Kslurm.Cli;
 using Kslurm.Venv;
 
 namespace Kslurm.Tools;

@@ -33,11 +33,7 @@ static class KslurmMain
     /// <summary>`kslurm krun ...` is `krun ...`: the sibling binary replaces this process.</summary>
     static int Dispatch(string tool, string[] rest)
     {
-        var path = Path.Combine(Paths.BinDir, tool);
-        if (!File.Exists(path))
-            throw new KslurmException($"{tool} is not installed next to kslurm (looked for {path})",
-                "reinstall kslurm so that all its programs sit in one folder");
-        return ChildProcess.Exec([path, .. rest]);
+        return ChildProcess.Exec([Paths.Sibling(tool, "kslurm"), .. rest]);
     }
 
     static string Help => $"""

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Formats.Tar;
-using Kslurm.Cli;
 using Kslurm.Processes;
 
 namespace Kslurm.Archive;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.Runtime.ExceptionServices;
-using Kslurm.Cli;
 using Kslurm.Files;
 
 namespace Kslurm.Archive;

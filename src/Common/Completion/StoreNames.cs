@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Config;
 using Kslurm.Host;
 using Kslurm.Jupyter;

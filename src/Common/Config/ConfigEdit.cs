@@ -1,6 +1,5 @@
 using Tomlyn.Model;
 using Tomlyn.Syntax;
-using Kslurm.Cli;
 
 namespace Kslurm.Config;
 

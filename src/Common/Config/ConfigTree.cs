@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Tomlyn;
 using Tomlyn.Model;
-using Kslurm.Cli;
 
 namespace Kslurm.Config;
 

@@ -4,7 +4,6 @@ using Tomlyn.Model;
 using Tomlyn.Parsing;
 using Tomlyn.Serialization;
 using Tomlyn.Syntax;
-using Kslurm.Cli;
 
 namespace Kslurm.Config;
 

@@ -1,5 +1,3 @@
-using Kslurm.Cli;
-
 namespace Kslurm.Host;
 
 /// <summary>
@@ -44,6 +42,21 @@ public static class Paths
             var resolved = File.ResolveLinkTarget(exe, returnFinalTarget: true)?.FullName ?? exe;
             return Path.GetDirectoryName(resolved)!;
         }
+    }
+
+    /// <summary>
+    /// Another kslurm program (<paramref name="tool"/>) for <paramref name="from"/> to run: the one
+    /// in the running binary's folder, never one found on PATH (that may be another release). A
+    /// missing one is an error now, not later in a job.
+    /// </summary>
+    public static string Sibling(string tool, string from) => Sibling(tool, from, BinDir);
+
+    internal static string Sibling(string tool, string from, string binDir)
+    {
+        var path = Path.Combine(binDir, tool);
+        return File.Exists(path) ? path
+            : throw new KslurmException($"{tool} is not installed next to {from} (looked for {path})",
+                "reinstall kslurm so that all its programs sit in one folder");
     }
 
     /// <summary>The install prefix: the parent of the bin folder holding the binary.</summary>

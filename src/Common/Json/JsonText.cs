@@ -183,7 +183,10 @@ public static class JsonText
                 if (c == '"')
                     return sb.ToString();
                 if (c < ' ')
+                {
+                    _pos--; // errors point at the offending character, as Python's json does
                     throw Error("control character in a string");
+                }
                 if (c != '\\')
                 {
                     sb.Append(c);
@@ -202,11 +205,16 @@ public static class JsonText
                     case 't': sb.Append('\t'); break;
                     case 'u':
                         if (_pos + 4 > text.Length || !int.TryParse(text.AsSpan(_pos, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var u))
+                        {
+                            _pos -= 2; // at the backslash
                             throw Error("bad \\u escape");
+                        }
                         sb.Append((char)u);
                         _pos += 4;
                         break;
-                    default: throw Error($"bad escape '\\{e}'");
+                    default:
+                        _pos -= 2; // at the backslash
+                        throw Error($"bad escape '\\{e}'");
                 }
             }
         }

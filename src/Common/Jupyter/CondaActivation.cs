@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Host;
 using Kslurm.Json;
 

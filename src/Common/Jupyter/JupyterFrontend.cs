@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Processes;
 
 namespace Kslurm.Jupyter;

@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Config;
 using Kslurm.Host;
 using Kslurm.Lmod;
@@ -159,12 +158,7 @@ public static class KernelLauncher
 
     public static bool IsImageFile(string value) => value.StartsWith('/') || value.StartsWith("./", StringComparison.Ordinal) || value.StartsWith("../", StringComparison.Ordinal);
 
-    static string Kpy()
-    {
-        var sibling = Path.Combine(Paths.BinDir, "kpy");
-        return File.Exists(sibling) ? sibling
-            : ChildProcess.Which("kpy") ?? throw new KslurmException($"kpy is not installed next to kjupyter ({Paths.BinDir})", "reinstall kslurm: the venv kernels need kpy");
-    }
+    static string Kpy() => Paths.Sibling("kpy", "kjupyter");
 
     static string Bash() => ChildProcess.Which("bash") ?? (File.Exists("/bin/bash") ? "/bin/bash" : throw new KslurmException("bash not found", "the conda hooks and Lmod need bash"));
 

@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Json;
 
 namespace Kslurm.Jupyter;

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
-using Kslurm.Cli;
 using Kslurm.Files;
 
 namespace Kslurm.Processes;

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Kslurm.Cli;
 using Kslurm.Files;
 
 namespace Kslurm.Processes;

@@ -1,5 +1,4 @@
 using System.Text;
-using Kslurm.Cli;
 using Kslurm.Host;
 using Kslurm.Json;
 using Kslurm.Processes;

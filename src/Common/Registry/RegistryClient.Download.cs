@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Files;
 using Kslurm.Processes;
 

@@ -76,9 +76,7 @@ public static class JobCommand
         var store = new VenvStore(settings, Node.Current);
         if (store.Find(venv) is null)
             throw new KslurmException($"no saved venv called {venv}", LoadCommandHint(store));
-        var kpy = Path.Combine(Paths.BinDir, "kpy");
-        if (!File.Exists(kpy))
-            throw new KslurmException($"--venv needs kpy next to {tool} (looked for {kpy})", "reinstall kslurm so all its programs sit in one folder");
+        var kpy = Paths.Sibling("kpy", tool);
         return [kpy, "exec", .. (modules ? Array.Empty<string>() : ["--no-modules"]), .. (allNodes ? ["--all-nodes"] : Array.Empty<string>()),
             venv, "--", .. command];
     }

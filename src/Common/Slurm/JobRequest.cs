@@ -1,5 +1,3 @@
-using Kslurm.Cli;
-
 namespace Kslurm.Slurm;
 
 /// <summary>

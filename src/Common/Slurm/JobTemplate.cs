@@ -1,6 +1,5 @@
 using System.Globalization;
 using Tomlyn.Model;
-using Kslurm.Cli;
 using Kslurm.Config;
 using Kslurm.Host;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Kslurm.Cli;
 using Kslurm.Processes;
 
 namespace Kslurm.Slurm;

@@ -2,7 +2,6 @@ using System.Formats.Tar;
 using System.Text;
 using System.Text.RegularExpressions;
 using Kslurm.Archive;
-using Kslurm.Cli;
 using Kslurm.Json;
 
 namespace Kslurm.Venv;

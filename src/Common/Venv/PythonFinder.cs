@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Kslurm.Cli;
 using Kslurm.Processes;
 
 namespace Kslurm.Venv;

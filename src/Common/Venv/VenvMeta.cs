@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Kslurm.Cli;
 using Kslurm.Files;
 using Kslurm.Json;
 

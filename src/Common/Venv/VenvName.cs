@@ -1,5 +1,3 @@
-using Kslurm.Cli;
-
 namespace Kslurm.Venv;
 
 /// <summary>Names of saved and loaded venvs: letters, digits, `_`, `-` and `.` (dots are kept whole).</summary>

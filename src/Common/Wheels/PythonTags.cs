@@ -1,5 +1,4 @@
 using System.Globalization;
-using Kslurm.Cli;
 using Kslurm.Processes;
 using Kslurm.Venv;
 

@@ -1,5 +1,4 @@
 using Tomlyn.Model;
-using Kslurm.Cli;
 using Kslurm.Config;
 using Kslurm.Processes;
 

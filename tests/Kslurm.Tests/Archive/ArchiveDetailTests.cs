@@ -2,12 +2,12 @@ using System.Formats.Tar;
 using System.Runtime.InteropServices;
 using static Kslurm.Tests.Archive.TreeTestUtil;
 using Kslurm.Archive;
-using Kslurm.Cli;
 using Kslurm.Files;
 
 namespace Kslurm.Tests.Archive;
 
 /// <summary>lstat, PAX times, names, and roots that are symlinks.</summary>
+[Trait("Tier", "Unit")]
 public class ArchiveDetailTests
 {
     [Fact]

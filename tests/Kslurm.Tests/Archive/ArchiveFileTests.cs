@@ -2,11 +2,11 @@ using System.Formats.Tar;
 using System.Text;
 using static Kslurm.Tests.Archive.TreeTestUtil;
 using Kslurm.Archive;
-using Kslurm.Cli;
 
 namespace Kslurm.Tests.Archive;
 
 /// <summary>The leading metadata entry, legacy gzip archives, and damaged files.</summary>
+[Trait("Tier", "Unit")]
 public class ArchiveFileTests
 {
     private static readonly ArchiveEntry Meta = new(".kpy.json", Encoding.UTF8.GetBytes("{\"name\":\"env\"}"));

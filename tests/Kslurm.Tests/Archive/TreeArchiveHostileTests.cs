@@ -1,7 +1,6 @@
 using System.Formats.Tar;
 using static Kslurm.Tests.Archive.TreeTestUtil;
 using Kslurm.Archive;
-using Kslurm.Cli;
 
 namespace Kslurm.Tests.Archive;
 
@@ -10,6 +9,7 @@ namespace Kslurm.Tests.Archive;
 /// special files. Each must be refused with a message naming the entry, leave everything
 /// outside the target untouched, and stop before the entries that follow.
 /// </summary>
+[Trait("Tier", "Unit")]
 public class TreeArchiveHostileTests
 {
     /// <summary>

@@ -2,13 +2,13 @@ using System.Formats.Tar;
 using System.Text;
 using static Kslurm.Tests.Archive.TreeTestUtil;
 using Kslurm.Archive;
-using Kslurm.Cli;
 using Kslurm.Files;
 using Kslurm.Venv;
 
 namespace Kslurm.Tests.Archive;
 
 /// <summary>Our archives against GNU tar, both ways, on a tree with every awkward feature.</summary>
+[Trait("Tier", "Unit")]
 public class TreeArchiveRoundTripTests
 {
     [Fact]

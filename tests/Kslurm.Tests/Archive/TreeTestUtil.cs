@@ -131,8 +131,8 @@ internal static class TreeTestUtil
         Dir("tmp", 0x3FF); // 1777
         Dir("shared", 0x5ED); // 2755
         Text("shared/setgid-tool", "x\n", 0x5ED);
-        Dir("ro", 0x16D); // 0555
-        Text("ro/readonly", "r\n", 0x124); // 0444 (the folder becomes read-only below, after filling)
+        Dir("ro", 0x1ED); // 0555 once filled (at the end): a non-root user could not fill it before
+        Text("ro/readonly", "r\n", 0x124); // 0444
         Dir("empty", 0x1ED);
         Dir("empty2/sub", 0x1ED);
         var rng = new Random(5);

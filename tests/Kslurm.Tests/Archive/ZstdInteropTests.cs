@@ -6,6 +6,7 @@ using Kslurm.Archive;
 namespace Kslurm.Tests.Archive;
 
 /// <summary>Interop with the reference zstd CLI, and behaviour on damaged input.</summary>
+[Trait("Tier", "Unit")]
 public class ZstdInteropTests
 {
     [Theory]

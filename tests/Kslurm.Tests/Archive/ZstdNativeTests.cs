@@ -3,6 +3,7 @@ using Kslurm.Archive;
 
 namespace Kslurm.Tests.Archive;
 
+[Trait("Tier", "Unit")]
 public class ZstdNativeTests
 {
     [Fact]

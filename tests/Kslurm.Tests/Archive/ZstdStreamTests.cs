@@ -3,6 +3,7 @@ using Kslurm.Archive;
 
 namespace Kslurm.Tests.Archive;
 
+[Trait("Tier", "Unit")]
 public class ZstdStreamTests
 {
     private const int Chunk = 1 << 20;

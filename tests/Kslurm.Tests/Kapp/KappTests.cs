@@ -7,6 +7,7 @@ namespace Kslurm.Tests.Kapp;
 /// kapp against real registries on loopback (tests/registry), with the Apptainer stand-in
 /// (tests/standin/apptainer, named as such: Apptainer cannot be installed here).
 /// </summary>
+[Trait("Tier", "Cluster")]
 public sealed class KappTests : IDisposable
 {
     const string A = LocalRegistries.Anonymous;
@@ -221,6 +222,7 @@ public sealed class KappTests : IDisposable
 
 /// <summary>Large images (or --mem/--time) are built in a real Slurm job through krun.</summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class KappClusterTests
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Kslurm.Tests.Kpy;
 /// archive planted in a shared pipdir cannot do to the member who loads it (setuid programs,
 /// world-writable files, writes through links); damaged records say so.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class KpyArchiveSafetyTests
 {
     static string SitePackages(string venv) => Directory.GetDirectories(Path.Combine(venv, "lib"), "python3.*")[0] + "/site-packages";

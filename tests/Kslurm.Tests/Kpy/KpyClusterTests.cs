@@ -7,6 +7,7 @@ namespace Kslurm.Tests.Kpy;
 /// $SLURM_TMPDIR, working there with and without activation.
 /// </summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class KpyClusterTests
 {
     internal static ClusterUser WithSavedDemo(string name, bool addLinks = false)

@@ -5,6 +5,7 @@ namespace Kslurm.Tests.Kpy;
 /// the job, `--no-index`), from a requirements file or a pyproject.toml, with wheels the tests
 /// write (a DRAC-style `+computecanada` one among them).
 /// </summary>
+[Trait("Tier", "Binary")]
 public class KpyCreateTests
 {
     static Dictionary<string, string?> InJob(KpySandbox k)
@@ -80,6 +81,7 @@ public class KpyCreateTests
 
 /// <summary>The DRAC recipe for real: the venv built and saved inside a Slurm job, used on the login node.</summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class KpyCreateClusterTests
 {
     [Fact]

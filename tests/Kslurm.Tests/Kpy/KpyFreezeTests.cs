@@ -8,6 +8,7 @@ namespace Kslurm.Tests.Kpy;
 /// by real pip from wheels carrying DRAC-style local versions, an editable project and a git
 /// checkout; the old kslurm's archive is written by Python's tarfile.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class KpyFreezeTests
 {
     static string Q(string s) => ShellQuote.Quote(s);

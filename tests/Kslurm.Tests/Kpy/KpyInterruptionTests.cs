@@ -9,6 +9,7 @@ namespace Kslurm.Tests.Kpy;
 /// one, and a loaded venv is there whole or not at all. The figures in the README's reliability
 /// section come from Trials.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class KpyInterruptionTests(ITestOutputHelper log)
 {
     public const int Trials = 12;

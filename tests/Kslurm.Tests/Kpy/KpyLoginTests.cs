@@ -4,6 +4,7 @@ using Kslurm.Shell;
 namespace Kslurm.Tests.Kpy;
 
 /// <summary>kpy on a "login node" (no job): real venvs, real pip, real archives.</summary>
+[Trait("Tier", "Binary")]
 public class KpyLoginTests
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace Kslurm.Tests.Kpy;
 /// is used, because kpy loads them first. `kpylib` puts a shared library on LD_LIBRARY_PATH that
 /// the venv's program `kpy-needs-lib` opens (as a compiled extension needs its module's library).
 /// </summary>
+[Trait("Tier", "Binary")]
 public class KpyModuleTests
 {
     public const string Lmod = "/usr/share/lmod/lmod/libexec/lmod";
@@ -126,6 +127,7 @@ public class KpyModuleTests
 
 /// <summary>The same venv in a real Slurm job (krun --venv) and as a notebook kernel.</summary>
 [Collection("slurm")]
+[Trait("Tier", "Cluster")]
 public class KpyModuleClusterTests
 {
     [Fact]
@@ -172,7 +174,7 @@ public class KpyModuleClusterTests
     [Fact]
     public void Venv_kernel_starts_with_the_modules_loaded()
     {
-        using var k = new Kslurm.Tests.Jupyter.KernelSandbox();
+        using var k = new Kslurm.Tests.Kjupyter.KernelSandbox();
         k.S.Env["MODULEPATH"] = KpyModuleTests.ModuleTree(k.S.Dir);
         k.S.Env["LMOD_CMD"] = KpyModuleTests.Lmod;
         var dir = k.MakeVenv(Path.Combine(k.S.Dir, "made", "modk"));

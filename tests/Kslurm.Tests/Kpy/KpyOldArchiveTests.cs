@@ -7,6 +7,7 @@ namespace Kslurm.Tests.Kpy;
 /// in `<pipdir>/venv_archives`) list, load and export, and `kpy save NEW` renames the venv as
 /// its README promised.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class KpyOldArchiveTests
 {
     /// <summary>

@@ -7,6 +7,7 @@ using Kslurm.Venv;
 namespace Kslurm.Tests.Kpy;
 
 /// <summary>What must never happen: escapes from the target, half-loaded venvs, lost archives.</summary>
+[Trait("Tier", "Binary")]
 public class KpyRobustnessTests
 {
     /// <summary>A kpy-shaped archive (record first) followed by whatever entries a test wants.</summary>

@@ -3,6 +3,7 @@ using Kslurm.Shell;
 namespace Kslurm.Tests.Kpy;
 
 /// <summary>The pip wrapper and the shell snippet.</summary>
+[Trait("Tier", "Binary")]
 public class KpyShellTests
 {
     // A stand-in `pip` first on PATH that records the arguments it was given (NUL-separated).

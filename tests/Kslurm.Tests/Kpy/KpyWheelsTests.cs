@@ -8,6 +8,7 @@ namespace Kslurm.Tests.Kpy;
 /// The verdicts are checked against pip's own tag logic, the wheelhouses against the links pip
 /// itself says it looks in.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class KpyWheelsTests
 {
     static string Q(string s) => ShellQuote.Quote(s);

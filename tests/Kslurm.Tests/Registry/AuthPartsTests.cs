@@ -1,10 +1,10 @@
 using System.Text;
-using Kslurm.Cli;
 using Kslurm.Registry;
 
 namespace Kslurm.Tests.Registry;
 
 /// <summary>WWW-Authenticate parsing and where credentials come from (no registry needed).</summary>
+[Trait("Tier", "Unit")]
 public class AuthPartsTests
 {
     [Fact]

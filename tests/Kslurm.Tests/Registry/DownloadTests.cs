@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Files;
 using Kslurm.Json;
 using Kslurm.Processes;
@@ -7,6 +6,7 @@ using Kslurm.Registry;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Blob downloads: verified, resumed after a cut, discarded when wrong.</summary>
+[Trait("Tier", "Cluster")]
 public class DownloadTests
 {
     const string A = LocalRegistries.Anonymous;
@@ -173,6 +173,7 @@ public class DownloadTests
 }
 
 /// <summary>Two pulls of one image into one blob folder at once (two login-node jobs).</summary>
+[Trait("Tier", "Cluster")]
 public class ConcurrentDownloadTests
 {
     [Fact]

@@ -1,9 +1,9 @@
-using Kslurm.Cli;
 using Kslurm.Registry;
 
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Every failure is one line naming the image, the registry and what happened, plus a hint.</summary>
+[Trait("Tier", "Cluster")]
 public class ErrorTests
 {
     const string A = LocalRegistries.Anonymous;

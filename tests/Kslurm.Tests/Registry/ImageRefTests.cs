@@ -1,9 +1,9 @@
-using Kslurm.Cli;
 using Kslurm.Registry;
 
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Image references read as Docker reads them (distribution/reference rules).</summary>
+[Trait("Tier", "Unit")]
 public class ImageRefTests
 {
     const string D = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

@@ -1,10 +1,10 @@
 using System.Text;
-using Kslurm.Cli;
 using Kslurm.Registry;
 
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Manifest kinds and shapes, without a registry.</summary>
+[Trait("Tier", "Unit")]
 public class ManifestTests
 {
     static readonly ImageRef Image = ImageRef.Parse("quay.io/org/img:1");

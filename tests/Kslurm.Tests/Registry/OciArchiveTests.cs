@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using Kslurm.Cli;
 using Kslurm.Files;
 using Kslurm.Json;
 using Kslurm.Processes;
@@ -8,6 +7,7 @@ using Kslurm.Registry;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>The OCI archive is what skopeo (and so Apptainer, same library) reads back unchanged.</summary>
+[Trait("Tier", "Cluster")]
 public class OciArchiveTests
 {
     const string A = LocalRegistries.Anonymous;
@@ -80,6 +80,7 @@ public class OciArchiveTests
 }
 
 /// <summary>Our tar writer, read back by .NET's reader and GNU tar.</summary>
+[Trait("Tier", "Unit")]
 public class TarStreamTests
 {
     [Fact]

@@ -1,4 +1,3 @@
-using Kslurm.Cli;
 using Kslurm.Json;
 using Kslurm.Processes;
 using Kslurm.Registry;
@@ -6,6 +5,7 @@ using Kslurm.Registry;
 namespace Kslurm.Tests.Registry;
 
 /// <summary>Resolve against the local registries: every manifest kind and auth kind.</summary>
+[Trait("Tier", "Cluster")]
 public class ResolveTests
 {
     const string A = LocalRegistries.Anonymous;

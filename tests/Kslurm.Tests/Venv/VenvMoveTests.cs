@@ -8,6 +8,7 @@ namespace Kslurm.Tests.Venv;
 /// projects, move A -> B through the relocation API, pip install at B, move B -> C, and check at
 /// each stop that everything runs with and without activation.
 /// </summary>
+[Trait("Tier", "Binary")]
 public class VenvMoveTests
 {
     public enum Place { Deep, Short, Space }

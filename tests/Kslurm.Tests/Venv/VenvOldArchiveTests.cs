@@ -9,6 +9,7 @@ namespace Kslurm.Tests.Venv;
 /// bin/activate (quoted VIRTUAL_ENV line) and plain python shebangs name the load path, while
 /// activate.csh/.fish and pip's trampolines still name the creation path. Both must go.
 /// </summary>
+[Trait("Tier", "Unit")]
 public class VenvOldArchiveTests
 {
     [Fact]

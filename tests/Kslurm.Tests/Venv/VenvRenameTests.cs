@@ -4,6 +4,7 @@ using Kslurm.Venv;
 namespace Kslurm.Tests.Venv;
 
 /// <summary>kpy load X --as Y: the prompt becomes Y in pyvenv.cfg and in every activation script.</summary>
+[Trait("Tier", "Unit")]
 public class VenvRenameTests
 {
     [Theory]

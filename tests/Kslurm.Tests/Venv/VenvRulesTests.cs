@@ -5,6 +5,7 @@ using Kslurm.Venv;
 namespace Kslurm.Tests.Venv;
 
 /// <summary>The individual rules: text vs binary, path boundaries, shebangs, symlinks, guessing the old path.</summary>
+[Trait("Tier", "Unit")]
 public class VenvRulesTests
 {
     static string? Rewrite(VenvRelocation r, string rel, string text)
