@@ -38,12 +38,13 @@ if ! as_user kpy list 2>/dev/null | grep -q '^big '; then
   as_user /usr/bin/python3 -m venv "$venv"
   sp=$(echo "$venv"/lib/python3*/site-packages)
   as_user bash -c "cd /usr/lib/python3/dist-packages && tar --exclude=./sympy --exclude='./sympy-*' -cf - . | tar -xf - -C '$sp'"
-  echo "== saving the venv ($(du -sh "$venv" | cut -f1), $(find "$venv" | wc -l) files)"
+  echo "$(du -sm "$venv" | cut -f1) MB, $(find "$venv" | wc -l) files" >"$shared/big.size"
+  echo "== saving the venv ($(cat "$shared/big.size"))"
   as_user env VIRTUAL_ENV="$venv" kpy save big >/dev/null 2>&1
   rm -rf "$venv"
 fi
 archive=$(echo "$shared"/pipdir/venv_archives/big.tar.zst)
-venv_mb=$(as_user kpy info big 2>/dev/null | sed -n 's/.*unpacked[^0-9]*\([0-9.]*\) *MB.*/\1/p' | head -n 1)
+venv_size=$(cat "$shared/big.size" 2>/dev/null || echo "? MB")
 
 seconds() { # sacct's [D-]HH:MM:SS(.mmm) or MM:SS.mmm -> seconds
   awk -v t="$1" 'BEGIN { d = 0; if (index(t, "-")) { split(t, a, "-"); d = a[1]; t = a[2] }
@@ -112,7 +113,7 @@ cat >"$res/multinode.md" <<EOF
 
 Multi-node test cluster (tests/cluster/multinode.sh): 3 nodes, each a network/mount namespace of
 the same 2-core VM, node-local scratch on tmpfs, the archive on the shared disk.
-Archive: $((asize / 1000000)) MB zstd (big.tar.zst), ${venv_mb:-?} MB unpacked. Two tasks per node.
+Archive: $((asize / 1000000)) MB zstd (big.tar.zst); the venv: $venv_size. Two tasks per node.
 Per node = \`kpy load big --all-nodes\` (one loader per node, in parallel); per task = each task
 unpacks its own copy. CPU = sacct TotalCPU of the step (all loaders, all nodes).
 $(date -u +%Y-%m-%d), $(nproc) cores, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg).
