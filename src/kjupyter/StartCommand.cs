@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Kslurm.Cli;
 using Kslurm.Config;
 using Kslurm.Files;
@@ -115,11 +114,10 @@ static class StartCommand
 
     static int Follow(string jobId, int timeoutSeconds, bool detach, LogEcho? echo)
     {
-        using var cancel = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
-        // the terminal went away (ssh dropped): a foreground session ends with it, as srun's would
-        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; cancel.Cancel(); });
+        // Ctrl-C, SIGTERM, or SIGHUP when the terminal went away (ssh dropped): a foreground
+        // session ends with it and cancels its job, as srun's would
+        using var signals = Interrupt.Watch();
+        var cancel = Interrupt.Token;
         DateTime? runningSince = null;
         var submitted = DateTime.UtcNow;
         string? queueNote = null; // what was said about the queue, said again only when it changes
@@ -153,7 +151,7 @@ static class StartCommand
                 throw Failed(jobId, $"Jupyter did not answer within {timeoutSeconds} s of job {jobId} starting; the job is cancelled");
             }
             delay = state is "PENDING" ? Math.Min(delay * 3 / 2, 5000) : 300;
-            cancel.Token.WaitHandle.WaitOne(delay);
+            cancel.WaitHandle.WaitOne(delay);
         }
         echo?.Pump();
         Console.Out.Write(Describe(session));
@@ -172,7 +170,7 @@ static class StartCommand
                 return 0;
             }
             echo?.Pump();
-            cancel.Token.WaitHandle.WaitOne(echo is null ? 2000 : 500);
+            cancel.WaitHandle.WaitOne(echo is null ? 2000 : 500);
         }
         return Stop(jobId, "stopped");
     }

@@ -58,18 +58,7 @@ static class ExecCommand
         env["KSLURM_KPY_ACTIVATE"] = dir;
         if (store.Node.InJob)
             env["PIP_NO_INDEX"] = "1"; // compute nodes: pip must not try the internet
-        var program = command[0].Contains('/') ? command[0] : Which(command[0], env["PATH"]!) ?? command[0];
+        var program = ChildProcess.Which(command[0], env["PATH"]) ?? command[0];
         return ChildProcess.Exec([program, .. command[1..]], env);
-    }
-
-    static string? Which(string name, string path)
-    {
-        foreach (var d in path.Split(':'))
-        {
-            var candidate = Path.Combine(d.Length == 0 ? "." : d, name);
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        return null;
     }
 }

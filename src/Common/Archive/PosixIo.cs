@@ -11,56 +11,18 @@ namespace Kslurm.Archive;
 /// </summary>
 internal static unsafe partial class PosixIo
 {
-    private const string Lib = "libc";
-
     public const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80, O_NOFOLLOW = 0x20000,
         O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
     private const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
     private const int EINTR = 4;
     private const long UTIME_OMIT = (1L << 30) - 2;
 
-    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags, int mode);
-
-    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
-    private static partial nint read(int fd, byte* buf, nint count);
-
-    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
-    private static partial nint write(int fd, byte* buf, nint count);
-
-    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
-    private static partial int close(int fd);
-
-    [LibraryImport(Lib, EntryPoint = "fchmod", SetLastError = true)]
-    private static partial int fchmod(int fd, int mode);
-
-    [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int chmod(string path, int mode);
-
-    [LibraryImport(Lib, EntryPoint = "futimens", SetLastError = true)]
-    private static partial int futimens(int fd, long* times);
-
-    [LibraryImport(Lib, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int utimensat(int dirfd, string path, long* times, int flags);
-
-    [LibraryImport(Lib, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mkdir(string path, int mode);
-
-    [LibraryImport(Lib, EntryPoint = "symlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int symlink(string target, string path);
-
-    [LibraryImport(Lib, EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int linkat(int olddirfd, string oldpath, int newdirfd, string newpath, int flags);
-
-    [LibraryImport(Lib, EntryPoint = "umask")]
-    private static partial int umask(int mask);
-
     /// <summary>The process's umask. umask(2) is read by setting it, so a strict 077 stands in
     /// for the instant until the old one is put back: a file created meanwhile is never more open.</summary>
     public static UnixFileMode Umask()
     {
-        int old = umask(0x3F);
-        umask(old);
+        int old = Libc.Umask(0x3F);
+        Libc.Umask(old);
         return (UnixFileMode)(old & 0x1FF);
     }
 
@@ -75,7 +37,7 @@ internal static unsafe partial class PosixIo
     public static int OpenRead(string path)
     {
         int fd;
-        do fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+        do fd = Libc.Open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
         while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
         return fd >= 0 ? fd : throw Error("open", path);
     }
@@ -84,7 +46,7 @@ internal static unsafe partial class PosixIo
     public static int Create(string path)
     {
         int fd;
-        do fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0b110_000_000);
+        do fd = Libc.Open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0b110_000_000);
         while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
         return fd >= 0 ? fd : throw Error("create", path);
     }
@@ -97,7 +59,7 @@ internal static unsafe partial class PosixIo
         {
             while (total < buffer.Length)
             {
-                nint n = read(fd, p + total, buffer.Length - total);
+                nint n = Libc.Read(fd, p + total, buffer.Length - total);
                 if (n < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == EINTR)
@@ -119,7 +81,7 @@ internal static unsafe partial class PosixIo
             int done = 0;
             while (done < data.Length)
             {
-                nint n = write(fd, p + done, data.Length - done);
+                nint n = Libc.Write(fd, p + done, data.Length - done);
                 if (n < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == EINTR)
@@ -134,20 +96,20 @@ internal static unsafe partial class PosixIo
     public static void Close(int fd, string path)
     {
         // Linux releases the descriptor even when close reports an error; never retry it.
-        if (close(fd) != 0 && Marshal.GetLastPInvokeError() != EINTR)
+        if (Libc.Close(fd) != 0 && Marshal.GetLastPInvokeError() != EINTR)
             throw Error("close", path);
     }
 
     /// <summary>Exact mode, including setuid/setgid/sticky and without umask.</summary>
     public static void FChmod(int fd, UnixFileMode mode, string path)
     {
-        if (fchmod(fd, (int)mode) != 0)
+        if (Libc.FChmod(fd, (int)mode) != 0)
             throw Error("set the mode of", path);
     }
 
     public static void Chmod(string path, UnixFileMode mode)
     {
-        if (chmod(path, (int)mode) != 0)
+        if (Libc.Chmod(path, (int)mode) != 0)
             throw Error("set the mode of", path);
     }
 
@@ -155,7 +117,7 @@ internal static unsafe partial class PosixIo
     public static void FSetMTime(int fd, long seconds, long nanoseconds, string path)
     {
         long* t = stackalloc long[4] { 0, UTIME_OMIT, seconds, nanoseconds };
-        if (futimens(fd, t) != 0)
+        if (Libc.FutimeNs(fd, t) != 0)
             throw Error("set the time of", path);
     }
 
@@ -163,19 +125,19 @@ internal static unsafe partial class PosixIo
     public static void SetMTime(string path, long seconds, long nanoseconds)
     {
         long* t = stackalloc long[4] { 0, UTIME_OMIT, seconds, nanoseconds };
-        if (utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW) != 0)
+        if (Libc.UtimeNsAt(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW) != 0)
             throw Error("set the time of", path);
     }
 
     public static void MkDir(string path, UnixFileMode mode)
     {
-        if (mkdir(path, (int)mode) != 0)
+        if (Libc.Mkdir(path, (int)mode) != 0)
             throw Error("create directory", path);
     }
 
     public static void Symlink(string target, string path)
     {
-        if (symlink(target, path) != 0)
+        if (Libc.Symlink(target, path) != 0)
             throw Error("create symlink", path);
     }
 
@@ -183,7 +145,7 @@ internal static unsafe partial class PosixIo
     /// not followed.</summary>
     public static void Link(string existing, string path)
     {
-        if (linkat(AT_FDCWD, existing, AT_FDCWD, path, 0) != 0)
+        if (Libc.LinkAt(AT_FDCWD, existing, AT_FDCWD, path, 0) != 0)
             throw Error("create hard link", path);
     }
 }

@@ -337,42 +337,6 @@ internal sealed class TreeWriter
         public int Length;
         public Exception? Error;
     }
-
-    /// <summary>A file's data cut or checked to the length announced in the tar header.</summary>
-    private sealed class ExactLengthStream(Stream inner, long length, string path) : Stream
-    {
-        private long _position;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            long left = length - _position;
-            if (left <= 0 || buffer.IsEmpty)
-                return 0;
-            int n = inner.Read(buffer[..(int)Math.Min(buffer.Length, left)]);
-            if (n == 0)
-                throw new IOException($"cannot archive {path}: it shrank while being read");
-            _position += n;
-            return n;
-        }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => true; // TarWriter asks Length/Position to size the entry
-        public override bool CanWrite => false;
-        public override long Length => length;
-        public override long Position
-        {
-            get => _position;
-            set => throw new NotSupportedException();
-        }
-        public override void Flush()
-        {
-        }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }
 
 /// <summary>A byte allowance shared by a producer and consumers: bounds the content in flight.</summary>

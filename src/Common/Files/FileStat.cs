@@ -61,12 +61,6 @@ internal static unsafe partial class StatNative
     // -1 = untried, 0 = lstat works, 1 = use __lxstat.
     private static int s_flavour = -1;
 
-    [LibraryImport("libc", EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int lstat(string path, byte* buf);
-
-    [LibraryImport("libc", EntryPoint = "__lxstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int __lxstat(int version, string path, byte* buf);
-
     public static int LStat(string path, Span<byte> buf)
     {
         fixed (byte* p = buf)
@@ -75,7 +69,7 @@ internal static unsafe partial class StatNative
             {
                 try
                 {
-                    int rc = lstat(path, p);
+                    int rc = Libc.Lstat(path, p);
                     s_flavour = 0;
                     return rc;
                 }
@@ -90,7 +84,7 @@ internal static unsafe partial class StatNative
 
     // _STAT_VER for the kernel-layout struct stat: 1 on x86-64, 0 on the generic-layout arches.
     internal static int LXStat(string path, byte* buf)
-        => __lxstat(RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 1 : 0, path, buf);
+        => Libc.LxStat(RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 1 : 0, path, buf);
 
     public static FileStat Parse(ReadOnlySpan<byte> b)
     {

@@ -2,8 +2,12 @@ using System.Runtime.InteropServices;
 
 namespace Kslurm.Files;
 
-/// <summary>The few libc calls .NET does not expose: flock, fsync of a directory, exec, isatty.</summary>
-public static partial class Libc
+/// <summary>
+/// Every libc call kslurm makes, in one place: the few .NET does not expose (flock, fsync of a
+/// directory, exec, isatty, posix_spawn, lstat without following links, ...). Callers wrap them
+/// with the errors their users need.
+/// </summary>
+public static unsafe partial class Libc
 {
     const string Lib = "libc";
 
@@ -40,6 +44,104 @@ public static partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "free")]
     private static partial void Free(IntPtr p);
+
+    // ---- files, entry by entry (Archive/PosixIo.cs wraps them with errors naming the path) ----
+
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buf, nint count);
+
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, byte* buf, nint count);
+
+    [LibraryImport(Lib, EntryPoint = "fchmod", SetLastError = true)]
+    public static partial int FChmod(int fd, int mode);
+
+    [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Chmod(string path, int mode);
+
+    [LibraryImport(Lib, EntryPoint = "futimens", SetLastError = true)]
+    public static partial int FutimeNs(int fd, long* times);
+
+    [LibraryImport(Lib, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int UtimeNsAt(int dirfd, string path, long* times, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Mkdir(string path, int mode);
+
+    [LibraryImport(Lib, EntryPoint = "symlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Symlink(string target, string path);
+
+    [LibraryImport(Lib, EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int LinkAt(int olddirfd, string oldpath, int newdirfd, string newpath, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "umask")]
+    public static partial int Umask(int mask);
+
+    // ---- posix_spawn, pipes, waiting and signal masks (Processes/Spawn.cs) ----
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawn", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int PosixSpawn(out int pid, string path, void* fileActions, void* attr, string?[] argv, string?[] envp);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_init")]
+    public static partial int SpawnFaInit(void* fa);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_destroy")]
+    public static partial int SpawnFaDestroy(void* fa);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_adddup2")]
+    public static partial int SpawnFaDup2(void* fa, int fd, int newFd);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_init")]
+    public static partial int SpawnAttrInit(void* a);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_destroy")]
+    public static partial int SpawnAttrDestroy(void* a);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setflags")]
+    public static partial int SpawnAttrFlags(void* a, short flags);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setsigmask")]
+    public static partial int SpawnAttrMask(void* a, void* set);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setsigdefault")]
+    public static partial int SpawnAttrDefault(void* a, void* set);
+
+    [LibraryImport(Lib, EntryPoint = "sigemptyset")]
+    public static partial int SigEmpty(void* set);
+
+    [LibraryImport(Lib, EntryPoint = "sigaddset")]
+    public static partial int SigAdd(void* set, int sig);
+
+    [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)]
+    public static partial int Pipe2(int* fds, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "waitpid", SetLastError = true)]
+    public static partial int WaitPid(int pid, int* status, int options);
+
+    [LibraryImport(Lib, EntryPoint = "signal")]
+    public static partial IntPtr Signal(int sig, IntPtr handler);
+
+    [LibraryImport(Lib, EntryPoint = "sigprocmask")]
+    public static partial int SigProcMask(int how, void* set, void* old);
+
+    // ---- lstat (old glibc exports only __lxstat; see FileStat.cs) ----
+
+    [LibraryImport(Lib, EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Lstat(string path, byte* buf);
+
+    [LibraryImport(Lib, EntryPoint = "__lxstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int LxStat(int version, string path, byte* buf);
+
+    // ---- install folder checks and hard links (Install/InstallFolder.cs) ----
+
+    [LibraryImport(Lib, EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Access(string path, int mode);
+
+    [LibraryImport(Lib, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Link(string existing, string newPath);
+
+    [LibraryImport(Lib, EntryPoint = "getpwuid")]
+    public static partial IntPtr GetPwUid(uint uid);
 
     /// <summary>The path with every symlink resolved, or null if it does not exist.</summary>
     public static string? RealPath(string path)

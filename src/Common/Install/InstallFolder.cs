@@ -11,22 +11,13 @@ public static partial class InstallFolder
 {
     const int W_OK = 2, X_OK = 1;
 
-    [LibraryImport("libc", EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Access(string path, int mode);
-
-    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Link(string existing, string newPath);
-
-    [LibraryImport("libc", EntryPoint = "getpwuid")]
-    private static partial IntPtr GetPwUid(uint uid);
-
     /// <summary>
     /// Refuses, naming the owner, when this user cannot create and rename files in the folder
     /// (a lab's shared install): only its owner (or root) can update or remove it.
     /// </summary>
     public static void RequireWritable(string dir, string action)
     {
-        if (Access(dir, W_OK | X_OK) == 0)
+        if (Libc.Access(dir, W_OK | X_OK) == 0)
             return;
         var owner = FileStat.TryLStat(dir) is { } st ? UserName(st.Uid) : "its owner";
         var me = Environment.UserName;
@@ -38,14 +29,14 @@ public static partial class InstallFolder
     /// <summary>The login name of a uid (through NSS, so LDAP/SSSD users too), else the number.</summary>
     public static string UserName(uint uid)
     {
-        var pw = GetPwUid(uid);
+        var pw = Libc.GetPwUid(uid);
         // struct passwd starts with char *pw_name.
         var name = pw == IntPtr.Zero ? null : Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(pw));
         return string.IsNullOrEmpty(name) ? $"uid {uid}" : name;
     }
 
     /// <summary>A second name for a file (a backup that costs no space); false where links are unsupported.</summary>
-    public static bool TryHardLink(string existing, string newPath) => Link(existing, newPath) == 0;
+    public static bool TryHardLink(string existing, string newPath) => Libc.Link(existing, newPath) == 0;
 
     /// <summary>Writes a file's data to disk before it is renamed into place.</summary>
     public static void Flush(string path)

@@ -140,8 +140,7 @@ public static class SelfUpdate
         var backups = new List<(string Backup, string Target)>();
         var done = new List<string>();
         // Signals wait: six renames take microseconds, and stopping between two would mix versions.
-        var held = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
-            .Select(s => PosixSignalRegistration.Create(s, c => c.Cancel = true)).ToList();
+        using var held = Interrupt.Hold();
         try
         {
             foreach (var (_, target) in staged)
@@ -177,8 +176,6 @@ public static class SelfUpdate
         {
             foreach (var (b, _) in backups)
                 AtomicFile.TryDelete(b);
-            foreach (var r in held)
-                r.Dispose();
         }
     }
 

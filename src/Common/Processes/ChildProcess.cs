@@ -71,7 +71,7 @@ public static class ChildProcess
         var (read, write) = Spawn.Pipe();
         int pid;
         try { pid = Spawn.Start(Resolve(argv[0]), argv, Environ(env), stderr: write); }
-        finally { Spawn.Close(write); }
+        finally { Libc.Close(write); }
         using var _ = new SignalForwarding(pid);
         var tail = new StringBuilder();
         var copy = Task.Run(() =>
@@ -111,13 +111,13 @@ public static class ChildProcess
         catch
         {
             foreach (var fd in new[] { outR, errR, inp.W })
-                if (fd >= 0) Spawn.Close(fd);
+                if (fd >= 0) Libc.Close(fd);
             throw;
         }
         finally
         {
             foreach (var fd in new[] { outW, errW, inp.R })
-                if (fd >= 0) Spawn.Close(fd);
+                if (fd >= 0) Libc.Close(fd);
         }
         var stdout = Task.Run(() => ReadAll(outR));
         var stderr = Task.Run(() => ReadAll(errR));
@@ -150,8 +150,8 @@ public static class ChildProcess
         try { pid = Spawn.Start(Resolve(argv[0]), argv, Environ(env), stdout: outW, stderr: errW); }
         finally
         {
-            Spawn.Close(outW);
-            Spawn.Close(errW);
+            Libc.Close(outW);
+            Libc.Close(errW);
         }
         using var _ = new SignalForwarding(pid);
         var gate = new object();
@@ -184,8 +184,8 @@ public static class ChildProcess
         try { pid = Spawn.Start(path, argv, Environ(null), stdout: outW, stderr: errW); }
         finally
         {
-            Spawn.Close(outW);
-            Spawn.Close(errW);
+            Libc.Close(outW);
+            Libc.Close(errW);
         }
         return new ChildOutput(pid, Reader(outR), Task.Run(() => ReadAll(errR)), argv[0]);
     }

@@ -13,10 +13,22 @@ namespace Kslurm.Processes;
 public static class Interrupt
 {
     static volatile int _signal;
+    static int _held; // Interlocked
     static readonly ConcurrentDictionary<int, byte> Children = new();
+    static readonly CancellationTokenSource Signalled = new();
 
     /// <summary>Handle the signals until disposed.</summary>
     public static IDisposable Watch() => new Watching();
+
+    /// <summary>Cancelled once a watched signal came: for loops that wait (on a job) rather than
+    /// call <see cref="Check"/>.</summary>
+    public static CancellationToken Token => Signalled.Token;
+
+    /// <summary>
+    /// Signals are ignored until disposed: for a few steps that must not stop half-way (an
+    /// update's renames take microseconds, and stopping between two would mix versions).
+    /// </summary>
+    public static IDisposable Hold() => new Holding();
 
     /// <summary>Throws <see cref="StoppedBySignalException"/> once a watched signal came.</summary>
     public static void Check()
@@ -43,9 +55,10 @@ public static class Interrupt
         static void Raise(PosixSignalContext c, int signal)
         {
             c.Cancel = true;
-            if (_signal != 0)
+            if (_signal != 0 || Volatile.Read(ref _held) > 0)
                 return;
             _signal = signal;
+            Signalled.Cancel();
             foreach (var pid in Children.Keys)
                 Libc.Kill(pid, 15); // Ctrl-C reached them already; a SIGTERM sent to us alone did not
             // The way out runs through Check; should it not come (a wait, a long local step), end anyway.
@@ -61,6 +74,25 @@ public static class Interrupt
         {
             foreach (var r in _regs)
                 r.Dispose();
+        }
+    }
+
+    sealed class Holding : IDisposable
+    {
+        readonly PosixSignalRegistration[] _regs;
+
+        public Holding()
+        {
+            Interlocked.Increment(ref _held); // a Watch active meanwhile ignores them too
+            _regs = [.. new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
+                .Select(s => PosixSignalRegistration.Create(s, c => c.Cancel = true))];
+        }
+
+        public void Dispose()
+        {
+            foreach (var r in _regs)
+                r.Dispose();
+            Interlocked.Decrement(ref _held);
         }
     }
 }

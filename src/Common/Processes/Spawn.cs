@@ -11,32 +11,12 @@ namespace Kslurm.Processes;
 /// </summary>
 internal static unsafe partial class Spawn
 {
-    const string Lib = "libc";
     const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
     const int O_CLOEXEC = 0x80000;
 
     // Signals a .NET process handles or ignores (SIGPIPE is ignored by the runtime); a child must
     // start with the defaults, as it would from a shell.
     static readonly int[] DefaultSignals = [1, 2, 3, 13, 14, 15, 17, 18, 20, 21, 22, 10, 12, 25];
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawn", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int PosixSpawn(out int pid, string path, void* fileActions, void* attr, string?[] argv, string?[] envp);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_init")] private static partial int FaInit(void* fa);
-    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_destroy")] private static partial int FaDestroy(void* fa);
-    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_adddup2")] private static partial int FaDup2(void* fa, int fd, int newFd);
-    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_init")] private static partial int AttrInit(void* a);
-    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_destroy")] private static partial int AttrDestroy(void* a);
-    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setflags")] private static partial int AttrFlags(void* a, short flags);
-    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setsigmask")] private static partial int AttrMask(void* a, void* set);
-    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setsigdefault")] private static partial int AttrDefault(void* a, void* set);
-    [LibraryImport(Lib, EntryPoint = "sigemptyset")] private static partial int SigEmpty(void* set);
-    [LibraryImport(Lib, EntryPoint = "sigaddset")] private static partial int SigAdd(void* set, int sig);
-    [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)] private static partial int Pipe2(int* fds, int flags);
-    [LibraryImport(Lib, EntryPoint = "waitpid", SetLastError = true)] private static partial int WaitPid(int pid, int* status, int options);
-    [LibraryImport(Lib, EntryPoint = "close")] internal static partial int Close(int fd);
-    [LibraryImport(Lib, EntryPoint = "signal")] private static partial IntPtr Signal(int sig, IntPtr handler);
-    [LibraryImport(Lib, EntryPoint = "sigprocmask")] private static partial int SigProcMask(int how, void* set, void* old);
 
     /// <summary>Starts the program; -1 for a descriptor means "ours" (inherited).</summary>
     public static int Start(string path, IReadOnlyList<string> argv, string?[] envp, int stdin = -1, int stdout = -1, int stderr = -1)
@@ -47,18 +27,18 @@ internal static unsafe partial class Spawn
         var set = NativeMemory.AllocZeroed(256);
         try
         {
-            FaInit(fa);
-            AttrInit(attr);
-            if (stdin >= 0) FaDup2(fa, stdin, 0);
-            if (stdout >= 0) FaDup2(fa, stdout, 1);
-            if (stderr >= 0) FaDup2(fa, stderr, 2);
-            SigEmpty(set);
-            AttrMask(attr, set);
+            Libc.SpawnFaInit(fa);
+            Libc.SpawnAttrInit(attr);
+            if (stdin >= 0) Libc.SpawnFaDup2(fa, stdin, 0);
+            if (stdout >= 0) Libc.SpawnFaDup2(fa, stdout, 1);
+            if (stderr >= 0) Libc.SpawnFaDup2(fa, stderr, 2);
+            Libc.SigEmpty(set);
+            Libc.SpawnAttrMask(attr, set);
             foreach (var s in DefaultSignals)
-                SigAdd(set, s);
-            AttrDefault(attr, set);
-            AttrFlags(attr, (short)(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
-            var rc = PosixSpawn(out var pid, path, fa, attr, [.. argv, null], envp);
+                Libc.SigAdd(set, s);
+            Libc.SpawnAttrDefault(attr, set);
+            Libc.SpawnAttrFlags(attr, (short)(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
+            var rc = Libc.PosixSpawn(out var pid, path, fa, attr, [.. argv, null], envp);
             if (rc != 0)
                 throw new KslurmException($"cannot run {argv[0]}: {Libc.ErrorText(rc)}");
             Interrupt.Started(pid);
@@ -66,8 +46,8 @@ internal static unsafe partial class Spawn
         }
         finally
         {
-            FaDestroy(fa);
-            AttrDestroy(attr);
+            Libc.SpawnFaDestroy(fa);
+            Libc.SpawnAttrDestroy(attr);
             NativeMemory.Free(fa);
             NativeMemory.Free(attr);
             NativeMemory.Free(set);
@@ -78,7 +58,7 @@ internal static unsafe partial class Spawn
     public static (int Read, int Write) Pipe()
     {
         int* fds = stackalloc int[2];
-        if (Pipe2(fds, O_CLOEXEC) != 0)
+        if (Libc.Pipe2(fds, O_CLOEXEC) != 0)
             throw new KslurmException($"cannot create a pipe: {Libc.ErrorText(Marshal.GetLastPInvokeError())}");
         return (fds[0], fds[1]);
     }
@@ -87,7 +67,7 @@ internal static unsafe partial class Spawn
     public static int Wait(int pid)
     {
         int status;
-        while (WaitPid(pid, &status, 0) < 0)
+        while (Libc.WaitPid(pid, &status, 0) < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno != Libc.EINTR)
@@ -103,7 +83,7 @@ internal static unsafe partial class Spawn
     {
         int status;
         int r;
-        while ((r = WaitPid(pid, &status, 1 /* WNOHANG */)) < 0)
+        while ((r = Libc.WaitPid(pid, &status, 1 /* WNOHANG */)) < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno != Libc.EINTR)
@@ -120,9 +100,9 @@ internal static unsafe partial class Spawn
     public static void ResetSignalsForExec()
     {
         foreach (var s in DefaultSignals)
-            Signal(s, IntPtr.Zero); // SIG_DFL
+            Libc.Signal(s, IntPtr.Zero); // SIG_DFL
         var empty = stackalloc byte[256];
-        SigEmpty(empty);
-        SigProcMask(2 /* SIG_SETMASK */, empty, null);
+        Libc.SigEmpty(empty);
+        Libc.SigProcMask(2 /* SIG_SETMASK */, empty, null);
     }
 }

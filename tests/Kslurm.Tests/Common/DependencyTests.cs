@@ -71,6 +71,18 @@ public class DependencyTests
     }
 
     [Fact]
+    public void Native_calls_are_bound_in_one_file_per_library()
+    {
+        // libc in Files/Libc.cs, libzstd in Archive/ZstdNative.cs: one binding each, one place to
+        // check a signature or the oldest glibc that has it
+        string[] allowed = ["Files/Libc.cs", "Archive/ZstdNative.cs"];
+        var stray = Sources().Where(f => !allowed.Contains(f.Rel)
+                && Regex.IsMatch(Code(File.ReadAllText(f.Path)), @"\[\s*(LibraryImport|DllImport)\b"))
+            .Select(f => f.Rel).ToList();
+        Assert.True(stray.Count == 0, "native bindings outside Files/Libc.cs and Archive/ZstdNative.cs: " + string.Join(", ", stray));
+    }
+
+    [Fact]
     public void Scanner_sees_every_way_to_name_a_folder_and_ignores_comments_and_strings()
     {
         var folders = new[] { "Venv", "Slurm", "Cli", "Json", "Files" };

@@ -76,4 +76,25 @@ public class ChildProcessTests
         Assert.NotNull(ChildProcess.Which("sh"));
         Assert.Null(ChildProcess.Which("kslurm-no-such-program"));
     }
+
+    [Fact]
+    public void Which_skips_files_that_are_not_executable_like_a_shell()
+    {
+        // the one PATH lookup (kpy exec used its own, which took the first file of that name)
+        var root = Directory.CreateTempSubdirectory("kslurm-which-").FullName;
+        try
+        {
+            var (a, b) = (Path.Combine(root, "a"), Path.Combine(root, "b"));
+            Directory.CreateDirectory(a);
+            Directory.CreateDirectory(b);
+            File.WriteAllText(Path.Combine(a, "prog"), "#!/bin/sh\n");
+            File.WriteAllText(Path.Combine(b, "prog"), "#!/bin/sh\n");
+            File.SetUnixFileMode(Path.Combine(b, "prog"), (UnixFileMode)0b111_101_101);
+            Assert.Equal(Path.Combine(b, "prog"), ChildProcess.Which("prog", a + ":" + b));
+            Assert.Null(ChildProcess.Which("prog", a));
+            Assert.Equal(Path.Combine(b, "prog"), ChildProcess.Which(Path.Combine(b, "prog"), a));
+            Assert.Null(ChildProcess.Which(Path.Combine(a, "prog")));
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
 }
