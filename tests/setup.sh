@@ -27,15 +27,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
 
-# The Slurm integration tests need the real cluster, which only root can start.
+# The Slurm integration tests need the real cluster, which only root can start: the multi-node
+# one (tests/cluster/multinode.sh) unless KSLURM_TEST_CLUSTER=onenode picks tests/cluster/slurm.sh.
+cluster=tests/cluster/multinode.sh conf=${KSLURM_MN_DIR:-/var/tmp/kslurm-multinode}/etc/slurm.conf
+[ "${KSLURM_TEST_CLUSTER:-multinode}" = onenode ] && cluster=tests/cluster/slurm.sh conf=
 if [ "$(id -u)" = 0 ]; then
-  say "starting the Slurm test cluster"
-  bash tests/cluster/slurm.sh up
+  say "starting the Slurm test cluster ($cluster)"
+  bash "$cluster" up
   say "starting the local container registries"
   bash tests/registry/registry.sh up
-elif ! sinfo -h >/dev/null 2>&1; then
+elif ! env ${conf:+SLURM_CONF="$conf"} sinfo -h >/dev/null 2>&1; then
   echo "tests/setup.sh: note: not root, so the Slurm test cluster cannot be started; the Slurm integration tests will fail." >&2
-  echo "tests/setup.sh: note: run \`sudo bash tests/cluster/slurm.sh up\` once, or run make test as root." >&2
+  echo "tests/setup.sh: note: run \`sudo bash $cluster up\` once, or run make test as root." >&2
 fi
 if [ "$(id -u)" != 0 ] && ! bash tests/registry/registry.sh status >/dev/null 2>&1; then
   echo "tests/setup.sh: note: the local container registries are not running; the registry tests will fail." >&2

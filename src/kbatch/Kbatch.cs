@@ -35,7 +35,7 @@ static class Kbatch
             // The job runs `kpy exec NAME -- ...`; a script given by the user keeps its #SBATCH lines
             // by having them copied into the wrapper.
             var inner = isScript ? BatchScript.Invocation(scriptPath, req.Command.Skip(1)) : req.Command;
-            script = BatchScript.ForCommand("kbatch", new VenvStore(settings, Node.Current, "kbatch").JobCommand(req.Venv, inner, !req.NoModules),
+            script = BatchScript.ForCommand("kbatch", new VenvStore(settings, Node.Current, "kbatch").JobCommand(req.Venv, inner, !req.NoModules, allNodes: true),
                 isScript ? BatchScript.Directives(scriptPath) : null);
             isScript = false;
         }

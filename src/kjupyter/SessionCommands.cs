@@ -70,7 +70,8 @@ static class SessionCommands
         if (s.Venv is not null)
             run = [Paths.Sibling("kpy", "kjupyter"), "exec", s.Venv, "--", .. run];
         var terminal = command.Length == 0 && !Console.IsInputRedirected && !Console.IsOutputRedirected;
-        List<string> srun = ["srun", $"--jobid={s.JobId}", "--overlap", "--nodes=1", "--ntasks=1"];
+        // on the server's own node, named: in a job of several nodes, srun's first node need not be it
+        List<string> srun = ["srun", $"--jobid={s.JobId}", "--overlap", "--nodes=1", "--ntasks=1", $"--nodelist={s.Node}"];
         if (terminal)
             srun.Add("--pty");
         return ChildProcess.Exec([.. srun, "--", .. run]); // `--`: a command starting with a dash is not srun's option

@@ -75,7 +75,7 @@ static class StartCommand
     /// <summary>
     /// The name users reach the login node by, for the ssh line: a login node's own name (login1)
     /// is often not it (cluster.example.org). The setting (site file, user file over it) first,
-    /// then KSLURM_LOGIN_HOST, then hostname -f.
+    /// then KSLURM_LOGIN_HOST, then hostname -f (inside a job: the host it was submitted from).
     /// </summary>
     static string LoginHost(Settings settings)
     {
@@ -83,6 +83,9 @@ static class StartCommand
             return SshName(configured, "setting jupyter.login_host");
         if (Environment.GetEnvironmentVariable("KSLURM_LOGIN_HOST") is { Length: > 0 } h)
             return SshName(h, "KSLURM_LOGIN_HOST");
+        // started from a job (a krun session): this machine is a compute node, not where ssh lands
+        if (Node.Current.InJob && Environment.GetEnvironmentVariable("SLURM_SUBMIT_HOST") is { Length: > 0 } submit)
+            return SshName(submit, "SLURM_SUBMIT_HOST");
         try
         {
             var r = ChildProcess.Capture(["hostname", "-f"]);

@@ -11,14 +11,17 @@ namespace Kslurm.Tools;
 /// </summary>
 static class ExecCommand
 {
-    const string Usage = "usage: kpy exec [--no-modules] NAME [--] COMMAND [ARGS...]";
+    const string Usage = "usage: kpy exec [--no-modules] [--all-nodes] NAME [--] COMMAND [ARGS...]";
 
     public static int Run(string[] argv)
     {
-        // --no-modules only before the command: everything from COMMAND on is the user's.
-        var noModules = argv.Length > 0 && argv[0] == "--no-modules";
-        if (noModules)
-            argv = argv[1..];
+        // Options only before the command: everything from COMMAND on is the user's.
+        bool noModules = false, allNodes = false;
+        for (; argv.Length > 0 && argv[0] is "--no-modules" or "--all-nodes"; argv = argv[1..])
+        {
+            noModules |= argv[0] == "--no-modules";
+            allNodes |= argv[0] == "--all-nodes";
+        }
         if (argv.Length == 0 || argv[0] is "-h" or "--help")
         {
             if (argv.Length == 0)
@@ -36,7 +39,7 @@ static class ExecCommand
         var command = rest.SkipWhile((a, i) => i == 0 && a == "--").ToArray();
         if (command.Length == 0)
             throw new UsageException("missing COMMAND", Usage);
-        var (program, env) = VenvStore.Current().Exec(name, command, modules: !noModules);
+        var (program, env) = VenvStore.Current().Exec(name, command, modules: !noModules, allNodes: allNodes);
         return ChildProcess.Exec(program, env);
     }
 }

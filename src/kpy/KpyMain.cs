@@ -28,6 +28,7 @@ static class KpyMain
             "bash" or "zsh" => ShellInit.PrintLine(argv[0], rest),
             "init" => ShellInit.Print(rest),
             "_prompt" => PromptCommand.Run(rest),
+            "_load" => LoadCommand.Here(rest),
             var other when other.StartsWith('-') => throw new UsageException($"unknown option '{other}'", "run `kpy --help` to see the commands"),
             var other => throw new UsageException($"unknown command '{other}'",
                 "commands: create, save, load, activate, list, info, rm, export, exec, freeze, wheels, bash, zsh"),
@@ -43,12 +44,14 @@ static class KpyMain
             [-r FILE] [--save]         ... with a requirements.txt/pyproject.toml from the wheelhouses, then saved
           save [-f] [NAME]             archive the active venv to <pipdir>/venv_archives/NAME.tar.zst
           load NAME [--as NEW]         unpack a saved venv onto this node's scratch and activate it
+            [--all-nodes]              ... onto every node of the job at once (one loader per node)
           activate [NAME]              activate a venv already on this node (no NAME: list them)
           list                         saved venvs: name, size, date, Python, modules
           info NAME                    everything recorded about a saved venv
           rm NAME                      delete a saved venv
           export NAME [--path DIR]     unpack a saved venv into DIR (default ./NAME), working there
           exec NAME [--] COMMAND...    run a command in a saved venv, loading it onto this node if needed
+            [--all-nodes]              ... loading it onto every node of the job first (kbatch --venv)
           freeze NAME [--exact]        its packages as requirements that install anywhere (name~=X.Y.Z)
           wheels [PATTERN...] [--json] wheels pip can install here without an index, and which fit this Python
           bash | zsh                   print the line to add to ~/.bashrc / ~/.zshrc

@@ -39,7 +39,7 @@ static class Krun
             var shell = Environment.GetEnvironmentVariable("SHELL") is { Length: > 0 } sh ? sh : "/bin/bash";
             var venvs = new VenvStore(settings, node, "krun");
             tail = interactive
-                ? ["srun", "--pty", .. venvs.JobCommand(req.Venv, [shell], !req.NoModules)]
+                ? ["srun", "--pty", .. venvs.JobCommand(req.Venv, [shell], !req.NoModules, allNodes: true)]
                 : ["--", .. venvs.JobCommand(req.Venv, req.Command, !req.NoModules)];
         }
         var plan = new JobPlan("krun", [.. launch, .. spec.SlurmOptions, .. tail], null, spec, req.Command);

@@ -2,6 +2,8 @@ using Kslurm.Archive;
 using Kslurm.Cli;
 using Kslurm.Lmod;
 using Kslurm.Files;
+using Kslurm.Slurm;
+using Kslurm.Host;
 
 namespace Kslurm.Venv;
 
@@ -41,6 +43,29 @@ public sealed partial class VenvStore
         live.WriteTo(dir);
         Note($"{label} ready at {dir} ({(DateTime.UtcNow - started).TotalSeconds:0.0} s)");
         return dir;
+    }
+
+    /// <summary>
+    /// NAME as LABEL onto every node of the current job: one loader per node (`kpy _load`), all in
+    /// parallel, each reading the archive once from the shared filesystem; a node that has it
+    /// already keeps it. Fails if any node failed. Returns this node's folder.
+    /// </summary>
+    public string LoadOnEveryNode(string name, string? label = null)
+    {
+        VenvName.Check(name);
+        label = VenvName.Check(label ?? name);
+        if (!Node.InJob)
+            throw new KslurmException("--all-nodes loads onto the nodes of a job, and this is not inside one",
+                $"use it in a kbatch script or a krun session; here: kpy load {name}");
+        Require(name);
+        var nodes = EveryNode.Count(Environment.GetEnvironmentVariable);
+        if (nodes == 1)
+            return Load(name, label);
+        Note($"loading {name} onto the {nodes} nodes of job {Node.JobId} ...");
+        if (EveryNode.Run(nodes, [Paths.Sibling("kpy", Tool), "_load", name, label]) != 0)
+            throw new KslurmException($"loading {name} failed on at least one of the {nodes} nodes of job {Node.JobId}",
+                "srun's lines above name the node; the others keep their copy");
+        return LivePath(label);
     }
 
     /// <summary>A saved venv unpacked into a folder of the user's choosing (that must not exist), working there.</summary>

@@ -1,3 +1,4 @@
+using Kslurm.Files;
 using Kslurm.Tests.Registry;
 
 namespace Kslurm.Tests.Kapp;
@@ -229,13 +230,31 @@ public class KappClusterTests
     {
         LocalRegistries.Require();
         using var u = new ClusterUser();
-        u.Env["PATH"] = $"{Path.Combine(Repo.Root, "tests", "standin")}:/usr/local/bin:/usr/bin:/bin";
+        // the stand-in apptainer, behind a wrapper that notes the host the build runs on
+        var bin = Path.Combine(u.Home, "bin");
+        Directory.CreateDirectory(bin);
+        File.WriteAllText(Path.Combine(bin, "apptainer"),
+            $"#!/bin/sh\nhostname >> {Path.Combine(u.Home, "built-on")}\nexec {Path.Combine(Repo.Root, "tests", "standin", "apptainer")} \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(bin, "apptainer"), (UnixFileMode)0b111_101_101);
+        u.Env["PATH"] = $"{bin}:/usr/local/bin:/usr/bin:/bin";
         Expect.Ok(u.Tool("kslurm", "config", "pipdir", Path.Combine(u.Home, "pipdir")));
         var r = u.Tool("kapp", "pull", "--mem", "300M", "--time", "0:10", $"{LocalRegistries.Anonymous}/test/single:1.0");
         Expect.Ok(r);
         Assert.Contains("building in a Slurm job (300 MB, 00:10:00)", r.Stderr);
         Assert.Contains("--job-name=kapp-build", r.Stderr);
-        Assert.True(File.Exists(r.Stdout.Trim()));
-        Assert.StartsWith("KSLURM APPTAINER STAND-IN IMAGE", File.ReadAllText(r.Stdout.Trim()));
+        var image = r.Stdout.Trim();
+        Assert.True(File.Exists(image));
+        Assert.StartsWith("KSLURM APPTAINER STAND-IN IMAGE", File.ReadAllText(image));
+        // built on a compute node (on the multi-node cluster not this login node), it landed in the
+        // shared pipdir: the login node and every node see the same file
+        var builtOn = File.ReadAllText(Path.Combine(u.Home, "built-on")).Trim();
+        Assert.Contains(builtOn, Cluster.Nodes);
+        var sha = Sha256.HashHex(File.ReadAllBytes(image));
+        foreach (var node in Cluster.Nodes)
+        {
+            var seen = Cluster.OnNode(node, "sha256sum", image);
+            Expect.Ok(seen);
+            Assert.StartsWith(sha, seen.Stdout);
+        }
     }
 }

@@ -70,7 +70,7 @@ public class KbatchTests
     public async Task Ctrl_c_stops_the_waiting_not_the_job()
     {
         using var u = new ClusterUser();
-        var psi = new System.Diagnostics.ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", "env", "-i", "PATH=/usr/bin:/bin", $"HOME={u.Home}",
+        var psi = new System.Diagnostics.ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", .. u.CleanEnv(),
             Cluster.Tool("kbatch"), "0:05", "--wait", "sleep", "120"])
         { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = u.Work };
         using var p = System.Diagnostics.Process.Start(psi)!;

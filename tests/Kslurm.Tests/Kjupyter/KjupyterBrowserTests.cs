@@ -87,7 +87,7 @@ public class KjupyterBrowserTests
         try
         {
             var output = InBrowser(u, laptop, r, job, kernel, shot);
-            Assert.Equal($"{Cluster.ShortHostname()} {Scratch(u, job)}/kpy/{venv}", output);
+            Assert.Equal($"{Cluster.NodeOf(job)} {Scratch(u, job)}/kpy/{venv}", output);
         }
         finally
         {
@@ -97,7 +97,7 @@ public class KjupyterBrowserTests
 
     static string InBrowser(ClusterUser u, Laptop laptop, Result r, string job, string kernel, string shot)
     {
-        var node = Cluster.ShortHostname();
+        var node = Cluster.NodeOf(job);
         var tunnel = Regex.Match(r.Stdout, $@"on your computer:\s+(ssh -N -L (\d+):{node}:\2 {u.Name}@{Laptop.LoginAlias})\n");
         Assert.True(tunnel.Success, r.ToString());
         var url = Regex.Match(r.Stdout, @"then open (http://localhost:\d+/tree\?token=\w+)\n").Groups[1].Value;

@@ -29,7 +29,7 @@ public class KjupyterServerTests
 
     /// <summary>kjupyter ARGS as the test user, in its own process group (for a Ctrl-C to all of it).</summary>
     static Process Foreground(ClusterUser u, params string[] args)
-        => Process.Start(new ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", "env", "-i", "PATH=/usr/bin:/bin", $"HOME={u.Home}",
+        => Process.Start(new ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", .. u.CleanEnv(),
             Cluster.Tool("kjupyter"), .. args])
         { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = u.Work })!;
 
@@ -52,12 +52,14 @@ public class KjupyterServerTests
         Expect.Ok(r);
         var job = JobOf(r);
         Assert.NotEqual("", job);
-        var node = Cluster.ShortHostname();
+        var node = Cluster.NodeOf(job); // the compute node the server runs on, never the login node
         // Debian has no JupyterLab: the default is the classic Notebook, never the bare server
         Assert.Contains($"Jupyter Notebook 6 (classic) is running in job {job} on {node}", r.Stdout);
         Assert.Matches($@"ssh -N -L (\d+):{node}:\1 someone@login.example.org\n", r.Stdout);
         var nodeUrl = Regex.Match(r.Stdout, $@"http://{node}:\d+/tree\?token=\w+").Value;
         Assert.Contains("\"started\"", Status(nodeUrl));
+        if (Cluster.MultiNode) // it answered through the node's address: the login node's loopback has nothing there
+            Assert.NotEqual(0, new Sandbox().Exec("curl", ["-s", "-m", "5", "-o", "/dev/null", Regex.Replace(nodeUrl, @"//[^:/]+:", "//127.0.0.1:")]).Code);
 
         var list = u.Tool("kjupyter", "list");
         Assert.Matches($@"{job}\s+RUNNING\s+{node}\s+\d+\s+notebook6", list.Stdout);
@@ -238,7 +240,8 @@ public class KjupyterServerTests
         var log = u.Tool("kjupyter", "log", job, "-n", "200").Stdout;
         Assert.Contains("kpy: unpacking jv", log);
         Assert.Matches(@"kjupyter: starting Jupyter Server \(no web interface\): /\S+/kpy/jv/bin/jupyter-server on ", log);
-        Assert.Contains("\"started\"", Status(Regex.Match(r.Stdout, @"http://\S+:\d+/\?token=\w+").Value));
+        // the node's URL, not the tunnel's localhost one (which is the server only when the login node is the node)
+        Assert.Contains("\"started\"", Status(Regex.Match(r.Stdout, $@"http://{Cluster.NodeOf(job)}:\d+/\?token=\w+").Value));
         // the shell of a --venv session has the venv, from the job's scratch
         var prefix = u.Tool("kjupyter", "shell", job, "--", "python", "-c", "import os, sys; print(sys.prefix == os.path.join(os.environ['SLURM_TMPDIR'], 'kpy', 'jv'))");
         Assert.Equal("True\n", prefix.Stdout);

@@ -10,7 +10,7 @@ namespace Kslurm.Tests.Kpy;
 [Trait("Tier", "Cluster")]
 public class KpyClusterTests
 {
-    static ClusterUser WithSavedDemo(string name, bool addLinks = false)
+    internal static ClusterUser WithSavedDemo(string name, bool addLinks = false)
     {
         var u = new ClusterUser();
         var pipdir = Path.Combine(u.Home, "pipdir");

@@ -103,7 +103,7 @@ public sealed class CompletionTests : IDisposable
         { "kslurm completions ", ["bash", "fish", "zsh"] },
         { "kjupyter st", ["stop"] },
         { "kbatch --w", ["--wait"] },
-        { "kpy load analysis --", ["--as", "--help", "--no-modules"] },
+        { "kpy load analysis --", ["--all-nodes", "--as", "--help", "--no-modules"] },
         { "krun --venv x --no", ["--no-modules"] },
         { "kapp pull docker://x -", ["--alias", "--force", "--help", "--mem", "--time", "-a", "-f", "-h"] },
         // templates after -j (built-in and the user's own)

@@ -7,8 +7,12 @@ namespace Kslurm.Tests;
 public sealed class SlurmCollection;
 
 /// <summary>
-/// The real one-node Slurm started by tests/cluster/slurm.sh (make test starts it when run as
-/// root). Commands run as its unprivileged users with a clean environment, as on a cluster.
+/// The real Slurm cluster the tests drive. By default the multi-node one of
+/// tests/cluster/multinode.sh: a login node that runs no jobs and compute nodes node1-3, each
+/// with its own /tmp and scratch, reached through SLURM_CONF. With KSLURM_TEST_CLUSTER=onenode,
+/// the one-node cluster of tests/cluster/slurm.sh (/etc/slurm). make test starts the chosen one
+/// when run as root. Commands run as its unprivileged users with a clean environment, from a
+/// folder every node sees, as on a cluster.
 /// </summary>
 public static class Cluster
 {
@@ -17,6 +21,37 @@ public static class Cluster
 
     static readonly Lazy<string> BinDir = new(CopyBinaries);
 
+    /// <summary>True on the multi-node cluster (the default), false on the one-node one.</summary>
+    public static bool MultiNode { get; } = Environment.GetEnvironmentVariable("KSLURM_TEST_CLUSTER") switch
+    {
+        null or "" or "multinode" => true,
+        "onenode" => false,
+        var other => throw new InvalidOperationException($"KSLURM_TEST_CLUSTER must be multinode or onenode, not '{other}'"),
+    };
+
+    static string MultiNodeDir => Environment.GetEnvironmentVariable("KSLURM_MN_DIR") is { Length: > 0 } d ? d : "/var/tmp/kslurm-multinode";
+
+    /// <summary>The SLURM_CONF every Slurm command of the tests gets (null: Slurm's default, /etc/slurm).</summary>
+    public static string? SlurmConf => MultiNode ? Path.Combine(MultiNodeDir, "etc", "slurm.conf") : null;
+
+    /// <summary>
+    /// Where test users' homes and binaries go: a folder every compute node sees (each node's /tmp
+    /// is its own), like a cluster's /home or /project.
+    /// </summary>
+    public static string Shared => MultiNode ? Path.Combine(MultiNodeDir, "project") : "/tmp";
+
+    /// <summary>The compute nodes; the login node (this machine) is one of them only on the one-node cluster.</summary>
+    public static IReadOnlyList<string> Nodes => MultiNode ? ["node1", "node2", "node3"] : [ShortHostname()];
+
+    /// <summary>The root shell `multinode.sh exec NODE` gives: runs a command inside a node, outside Slurm.</summary>
+    public static Result OnNode(string node, params string[] command)
+    {
+        using var s = new Sandbox();
+        return MultiNode
+            ? s.Exec("bash", [Path.Combine(Repo.Root, "tests", "cluster", "multinode.sh"), "exec", node, .. command], timeoutMs: 30_000)
+            : s.Exec(command[0], command[1..], timeoutMs: 30_000);
+    }
+
     /// <summary>Fails with the way out when the cluster is not running (never skips).</summary>
     public static void Require()
     {
@@ -24,10 +59,11 @@ public static class Cluster
         Result r;
         try { r = s.Exec("sinfo", ["-h", "-o", "%T"], timeoutMs: 15_000); }
         catch (System.ComponentModel.Win32Exception) { r = new Result(127, "", "sinfo not found"); }
-        var state = r.Stdout.Trim();
-        if (r.Code != 0 || state.Length == 0 || state.StartsWith("down") || state.StartsWith("drain") || state.EndsWith('*'))
-            throw new InvalidOperationException(
-                "the Slurm test cluster is not running: run `make test` as root, or `sudo bash tests/cluster/slurm.sh up` first\n" + r);
+        var states = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (r.Code != 0 || states.Length == 0 || states.Any(state => state.StartsWith("down") || state.StartsWith("drain") || state.EndsWith('*')))
+            throw new InvalidOperationException(MultiNode
+                ? "the multi-node Slurm test cluster is not running: run `make test` as root, or `sudo bash tests/cluster/multinode.sh up` first (KSLURM_TEST_CLUSTER=onenode uses tests/cluster/slurm.sh)\n" + r
+                : "the Slurm test cluster is not running: run `make test` as root, or `sudo bash tests/cluster/slurm.sh up` first\n" + r);
     }
 
     /// <summary>Waits until Slurm has finished with the job (it left the queue).</summary>
@@ -51,6 +87,14 @@ public static class Cluster
         return s.Exec("scontrol", ["-o", "show", "job", jobId]).Stdout;
     }
 
+    /// <summary>The node a job's batch script runs on (BatchHost); on the multi-node cluster never this login node.</summary>
+    public static string NodeOf(string jobId)
+    {
+        var node = System.Text.RegularExpressions.Regex.Match(ShowJob(jobId), @"\bBatchHost=(\S+)").Groups[1].Value;
+        Assert.Contains(node, Nodes);
+        return node;
+    }
+
     public static string ShortHostname()
     {
         using var s = new Sandbox();
@@ -62,7 +106,7 @@ public static class Cluster
 
     static string CopyBinaries()
     {
-        var dir = Path.Combine("/tmp", $"kslurm-test-bin-{Environment.ProcessId}");
+        var dir = Path.Combine(Shared, $"kslurm-test-bin-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
         foreach (var t in Repo.Tools)
@@ -85,7 +129,7 @@ public sealed class ClusterUser : IDisposable
     {
         Cluster.Require();
         Name = user;
-        Home = Path.Combine("/tmp", $"kslurm-test-home-{user}-{Guid.NewGuid():N}");
+        Home = Path.Combine(Cluster.Shared, $"kslurm-test-home-{user}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Home);
         Work = Path.Combine(Home, "work");
         Directory.CreateDirectory(Work);
@@ -114,6 +158,9 @@ public sealed class ClusterUser : IDisposable
         return _s.Exec("runuser", ["-u", Name, "--", "script", "-qec", command, "/dev/null"], stdin: input, cwd: Work);
     }
 
+    /// <summary>`env -i` and the user's clean environment, to start a tool by hand (a background process).</summary>
+    public string[] CleanEnv() => ["env", "-i", .. EnvArgs()];
+
     IEnumerable<string> EnvArgs()
     {
         yield return "PATH=/usr/local/bin:/usr/bin:/bin";
@@ -122,6 +169,8 @@ public sealed class ClusterUser : IDisposable
         yield return $"LOGNAME={Name}";
         yield return "LANG=C.UTF-8";
         yield return $"KSLURM_SITE_CONFIG={Path.Combine(Home, "site-config.toml")}";
+        if (Cluster.SlurmConf is { } conf)
+            yield return $"SLURM_CONF={conf}";
         foreach (var (k, v) in Env)
             yield return $"{k}={v}";
     }

@@ -26,6 +26,7 @@ public sealed class Sandbox : IDisposable
             ["LANG"] = "C.UTF-8",
             ["KSLURM_SITE_CONFIG"] = Path.Combine(Dir, "site", "config.toml"),
             ["TMPDIR"] = Path.Combine(Dir, "tmp"),
+            ["SLURM_CONF"] = Cluster.SlurmConf, // the test cluster's, for the Slurm commands tests run
         };
         Directory.CreateDirectory(Env["TMPDIR"]!);
     }
