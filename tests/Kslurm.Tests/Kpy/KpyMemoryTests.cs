@@ -4,6 +4,7 @@ using Kslurm.Shell;
 namespace Kslurm.Tests.Kpy;
 
 /// <summary>Login nodes cap memory per user: save and load stay under 100 MB whatever the venv holds.</summary>
+[Trait("Tier", "Binary")]
 public class KpyMemoryTests
 {
     const long LimitKb = 100 * 1024;
