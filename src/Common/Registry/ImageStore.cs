@@ -13,7 +13,7 @@ public sealed record StoredImage(string Uri, string UriPath, string? Digest, str
 /// `snakemake/<md5>.simg` (links under the names Snakemake's --singularity-prefix looks for), plus
 /// `blobs/`, `work/` and `locks/` for pulls in progress. Reading it never touches the network.
 /// </summary>
-public sealed class ImageStore
+public sealed partial class ImageStore
 {
     public ImageStore(string pipdir)
     {

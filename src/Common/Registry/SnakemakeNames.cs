@@ -1,7 +1,6 @@
 using Kslurm.Files;
-using Kslurm.Registry;
 
-namespace Kslurm.Tools;
+namespace Kslurm.Registry;
 
 /// <summary>
 /// Snakemake's --singularity-prefix names an image file md5(URI as written in the workflow) +
@@ -9,7 +8,7 @@ namespace Kslurm.Tools;
 /// use: as typed, with docker:// in front, the canonical docker://REGISTRY/REPO:TAG, and for
 /// Docker Hub also docker://ORG/REPO:TAG and (official images) docker://REPO:TAG.
 /// </summary>
-static class SnakemakeNames
+public static class SnakemakeNames
 {
     public static IEnumerable<string> Spellings(string typed, ImageRef r)
     {

@@ -1,10 +1,9 @@
 using Kslurm.Cli;
-using Kslurm.Registry;
 
-namespace Kslurm.Tools;
+namespace Kslurm.Registry;
 
 /// <summary>Alias rules (the Python kslurm's, with its "already set" comparison fixed).</summary>
-static class Aliases
+public static class ImageAliases
 {
     /// <summary>Before pulling: may ALIAS point at this image?</summary>
     public static void Check(ImageStore store, string alias, ImageRef reference, bool force)
