@@ -26,12 +26,6 @@ public sealed record ArchiveStats(long Files, long Directories, long Symlinks, l
 public sealed class ExtractOptions
 {
     /// <summary>
-    /// Regular files larger than this are streamed to disk as they are read: they are not
-    /// passed to <see cref="Transform"/>, so memory stays bounded whatever the archive holds.
-    /// </summary>
-    public const int TransformLimit = 64 << 20;
-
-    /// <summary>
     /// Decides on symlinks whose target is absolute or leads out of the extracted tree
     /// (relative targets that stay inside are always created as they are). Receives the link's
     /// relative path and its stored target; returns the target to create, possibly rewritten, or
@@ -42,11 +36,19 @@ public sealed class ExtractOptions
     public Func<string, string, string?>? Symlink { get; init; }
 
     /// <summary>
-    /// Called for each regular file of at most <see cref="TransformLimit"/> bytes with its
-    /// relative path and content; returns replacement content, or null to keep it. Runs on
-    /// several threads at once. For hard-linked files only the first name is passed.
+    /// Called for each regular file of at most 2 MiB (held in memory) with its relative path and
+    /// content; returns replacement content, or null to keep it. Runs on several threads at
+    /// once. For hard-linked files only the first name is passed.
     /// </summary>
     public Func<string, ReadOnlyMemory<byte>, byte[]?>? Transform { get; init; }
+
+    /// <summary>
+    /// The same for larger regular files, of any size, in bounded memory: called after the file
+    /// is written, with its relative path, a stream reading it from its start, and a function
+    /// that opens the stream for new content; returns true when it wrote the whole new content
+    /// there (it then replaces the file). Runs on the reading thread.
+    /// </summary>
+    public Func<string, Stream, Func<Stream>, bool>? TransformLarge { get; init; }
 
     /// <summary>Entries (and, for directories, everything below) for which this returns true
     /// are not extracted. Receives relative paths without a trailing '/'.</summary>

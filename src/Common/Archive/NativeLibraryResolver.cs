@@ -21,6 +21,10 @@ internal static class NativeLibraryResolver
                         "entry point of the library the host calls first; it has no other side effect.")]
     internal static void Register()
     {
+        // Published tools: nothing to resolve, and the reflection below would cost every start
+        // (kpy --help) an assembly lookup and the random seed of string hashing.
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+            return;
         try
         {
             NativeLibrary.SetDllImportResolver(typeof(NativeLibraryResolver).Assembly, Resolve);

@@ -21,8 +21,7 @@ namespace Kslurm.Archive;
 /// creates directories and hands small files, in batches, to writer threads through a bounded
 /// queue; their contents are cut from one <see cref="RingSize"/> buffer, which bounds the memory
 /// in flight. Files above <see cref="InRingLimit"/> are streamed to disk by the reading thread
-/// (and, up to <see cref="ExtractOptions.TransformLimit"/>, shown to the transform as a
-/// mapping of the written file). No thread ever spins: waits sleep in the kernel, so the CPU
+/// (and then read back by <see cref="ExtractOptions.TransformLarge"/>, a chunk at a time). No thread ever spins: waits sleep in the kernel, so the CPU
 /// goes to the file system, whose cost per created file is what a load is made of. Directories
 /// are created owner-writable and get their real mode and mtime last, deepest first, as GNU
 /// tar does.
@@ -374,8 +373,7 @@ internal sealed class TreeExtractor
         }
 
         // Large file: streamed on this thread, never held in memory.
-        bool transform = _options.Transform != null && size <= ExtractOptions.TransformLimit;
-        int fd = PosixIo.Create(full, mode, readWrite: transform);
+        int fd = PosixIo.Create(full, mode);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
@@ -388,8 +386,7 @@ internal sealed class TreeExtractor
                 PosixIo.Write(fd, chunk.AsSpan(0, n), full);
                 left -= n;
             }
-            // The transform sees the written file through a mapping (page cache, not our heap).
-            if (!transform || !TransformWritten(fd, rel, full, size))
+            if (!TransformedLarge(rel, full, mode))
                 PosixIo.FSetMTime(fd, sec, nsec, full);
         }
         finally
@@ -399,34 +396,45 @@ internal sealed class TreeExtractor
         }
     }
 
-    // Passes a large written file to the transform; rewrites it if the transform changes it.
-    private unsafe bool TransformWritten(int fd, string rel, string full, long size)
+    // Shows a large written file to TransformLarge, read back from the page cache a chunk at a
+    // time; new content goes to a temporary name (one no entry has so far, gone before the next
+    // entry is read) that then replaces the file, with a fresh mtime.
+    private bool TransformedLarge(string rel, string full, UnixFileMode mode)
     {
-        byte* p = PosixIo.MapRead(fd, size, full);
+        if (_options.TransformLarge is not { } transform)
+            return false;
+        string tempRel = rel + ".~new";
+        while (_map.ContainsKey(tempRel))
+            tempRel += "~";
+        string temp = _target + "/" + tempRel;
+        FileStream? output = null;
         try
         {
-            using var mapped = new MappedMemory(p, (int)size);
-            if (_options.Transform!(rel, mapped.Memory) is not { } changed)
+            bool changed;
+            using (var input = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan))
+                changed = transform(rel, input, () => output = new FileStream(temp, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = mode,
+                    BufferSize = 0,
+                }));
+            if (!changed || output == null)
                 return false;
-            PosixIo.Truncate(fd, full);
-            PosixIo.PWrite(fd, changed, 0, full);
+            output.Dispose();
+            output = null;
+            File.Move(temp, full, overwrite: true);
             return true;
         }
         finally
         {
-            PosixIo.Unmap(p, size);
-        }
-    }
-
-    private sealed unsafe class MappedMemory(byte* pointer, int length) : MemoryManager<byte>
-    {
-        public override Span<byte> GetSpan() => new(pointer, length);
-        public override MemoryHandle Pin(int elementIndex = 0) => new(pointer + elementIndex);
-        public override void Unpin()
-        {
-        }
-        protected override void Dispose(bool disposing)
-        {
+            if (output != null)
+            {
+                output.Dispose();
+                File.Delete(temp);
+            }
+            else if (File.Exists(temp))
+                File.Delete(temp);
         }
     }
 

@@ -113,6 +113,7 @@ internal sealed class TreeWriter
                     DataStream = new MemoryStream(_leading.Content.ToArray(), writable: false),
                 };
                 tar.WriteEntry(e);
+                (output as ZstdCompressStream)?.EndFrame(); // the record alone in the first frame: read fast
                 any = true;
                 files++;
                 bytes += _leading.Content.Length;

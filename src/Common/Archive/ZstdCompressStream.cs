@@ -187,6 +187,18 @@ public sealed class ZstdCompressStream : Stream
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// Ends the current frame here (if it holds anything): what was written so far becomes a
+    /// frame of its own. kpy's archives end one after their leading record, so reading the
+    /// record decodes (and checks) a few hundred bytes, not a whole 4 MiB chunk.
+    /// </summary>
+    public void EndFrame()
+    {
+        ThrowIfUnusable();
+        if (_filling is { Length: > 0 })
+            SubmitFilling();
+    }
+
     /// <summary>Does nothing on purpose: see the class remarks.</summary>
     public override void Flush()
     {

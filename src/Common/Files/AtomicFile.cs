@@ -41,6 +41,43 @@ public static class AtomicFile
         SyncDirectory(dir);
     }
 
+    /// <summary>
+    /// <see cref="Write"/> where the writer decides: it gets a function that creates the temp
+    /// file (call it only when there is something to write) and returns whether to replace the
+    /// file with it; false leaves the file as it was.
+    /// </summary>
+    public static bool TryWrite(string path, Func<Func<Stream>, bool> writer, UnixFileMode mode)
+    {
+        var full = Path.GetFullPath(path);
+        var tmp = TempBeside(full);
+        FileStream? fs = null;
+        try
+        {
+            var replace = writer(() => fs = new FileStream(tmp, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = mode,
+            }));
+            if (!replace || fs is null)
+                return false;
+            fs.Flush(flushToDisk: true);
+            fs.Dispose();
+            fs = null;
+            File.Move(tmp, full, overwrite: true);
+            SyncDirectory(Path.GetDirectoryName(full)!);
+            return true;
+        }
+        finally
+        {
+            if (fs is not null || File.Exists(tmp))
+            {
+                fs?.Dispose();
+                TryDelete(tmp);
+            }
+        }
+    }
+
     /// <summary>A hidden, unique name in the same folder (rename is atomic only within a filesystem).</summary>
     public static string TempBeside(string path)
         => Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.tmp-{Environment.ProcessId}-{Random.Shared.Next():x8}");

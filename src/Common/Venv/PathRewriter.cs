@@ -35,6 +35,9 @@ internal sealed class PathRewriter
 
     public string NewPath { get; }
 
+    /// <summary>Bytes of the longest old form (raw or URL-encoded).</summary>
+    public int LongestOld => _oldRaw.Concat(_oldUrl).Max(b => b.Length);
+
     /// <summary>True when some old path (raw or URL-encoded) occurs anywhere; a cheap, vectorised pre-check.</summary>
     public bool Mentions(ReadOnlySpan<byte> s)
     {
@@ -61,7 +64,6 @@ internal sealed class PathRewriter
         return null;
     }
 
-    /// <summary>True when the path is the new path or below it.</summary>
     /// <summary>
     /// Replaces every old path at a boundary. Returns null when nothing changed. With a shell
     /// syntax, a match outside any quotes becomes a single-quoted word when the new path needs it
@@ -73,34 +75,99 @@ internal sealed class PathRewriter
             return null;
         var output = new ArrayBufferWriter<byte>(s.Length + 256);
         var quotes = new QuoteTracker(shell);
-        var copied = 0;
         var changed = false;
-        var i = s.IndexOf((byte)'/');
-        while (i >= 0)
-        {
-            var (length, replacement) = MatchAt(s, i, ref quotes);
-            if (length > 0)
-            {
-                if (replacement is not null)
-                {
-                    output.Write(s[copied..i]);
-                    output.Write(replacement);
-                    copied = i + length;
-                    changed = true;
-                }
-                i += length;
-            }
-            else
-                i++;
-            if (i >= s.Length)
-                break;
-            var next = s[i..].IndexOf((byte)'/');
-            i = next < 0 ? -1 : i + next;
-        }
+        var copied = Scan(s, 0, s.Length, 0, ref quotes, output, ref changed, out _);
         if (!changed)
             return null;
         output.Write(s[copied..]);
         return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// The same rewrite from <paramref name="input"/> (read to its end) into
+    /// <paramref name="output"/>, a chunk at a time: memory stays a few chunks whatever the size.
+    /// Every byte goes to the output; returns whether anything was replaced.
+    /// </summary>
+    public bool Rewrite(Stream input, Stream output, ShellSyntax shell = ShellSyntax.None, int chunkSize = 1 << 20)
+    {
+        // A match starting before `limit` ends, with the byte that shows its boundary, inside the
+        // buffer; the bytes kept before the next position serve MatchAt's look-back ("file://").
+        var longest = _oldRaw.Concat(_oldUrl).Append(_new).Append(_newUrl).Max(b => b.Length);
+        const int LookBack = 16;
+        var buffer = new byte[chunkSize + longest + LookBack + 1];
+        var pending = new ArrayBufferWriter<byte>(chunkSize + 4096);
+        var quotes = new QuoteTracker(shell);
+        var changed = false;
+        int length = 0, next = 0, copied = 0;
+        var end = false;
+        while (true)
+        {
+            while (!end && length < buffer.Length)
+            {
+                var n = input.Read(buffer, length, buffer.Length - length);
+                if (n == 0)
+                    end = true;
+                length += n;
+            }
+            var s = buffer.AsSpan(0, length);
+            copied = Scan(s, next, end ? length : length - longest - 1, copied, ref quotes, pending, ref changed, out next);
+            if (end)
+            {
+                pending.Write(s[copied..]);
+                output.Write(pending.WrittenSpan);
+                return changed;
+            }
+            // Keep the look-back before `next`; everything before that (not yet copied) goes out.
+            var keep = Math.Max(0, next - LookBack);
+            if (copied < keep)
+            {
+                pending.Write(s[copied..keep]);
+                copied = keep;
+            }
+            output.Write(pending.WrittenSpan);
+            pending.ResetWrittenCount();
+            quotes.Rebase(s, keep);
+            s[keep..].CopyTo(buffer);
+            length -= keep;
+            next -= keep;
+            copied -= keep;
+        }
+    }
+
+    /// <summary>
+    /// Looks for matches at the '/' in positions [start, limit) of s (a match may run past limit).
+    /// Writes s[copied..] up to each replaced match, then its replacement; returns the new
+    /// `copied` (what the output holds up to), and in <paramref name="next"/> where to go on.
+    /// </summary>
+    int Scan(ReadOnlySpan<byte> s, int start, int limit, int copied, ref QuoteTracker quotes, IBufferWriter<byte> output, ref bool changed, out int next)
+    {
+        var i = start;
+        while (i < limit)
+        {
+            var slash = s[i..limit].IndexOf((byte)'/');
+            if (slash < 0)
+            {
+                i = limit;
+                break;
+            }
+            i += slash;
+            var (length, replacement) = MatchAt(s, i, ref quotes);
+            if (length == 0)
+            {
+                i++;
+                continue;
+            }
+            if (replacement is not null)
+            {
+                output.Write(s[copied..i]);
+                output.Write(replacement);
+                copied = i + length;
+                changed = true;
+            }
+            i += length;
+        }
+        next = i;
+        return copied;
     }
 
     /// <summary>
@@ -183,6 +250,18 @@ internal sealed class PathRewriter
         public readonly ShellSyntax Syntax = syntax;
         int _pos;
         char _state; // '\0' bare, '\'' single, '"' double, '#' comment
+        byte _before = (byte)'\n'; // the byte before position 0 (a line start at the beginning)
+
+        /// <summary>The text before <paramref name="cut"/> is dropped: follow it to there (but for
+        /// one byte of look-back), then count positions from the cut.</summary>
+        public void Rebase(ReadOnlySpan<byte> s, int cut)
+        {
+            if (Syntax == ShellSyntax.None || cut == 0)
+                return;
+            IsBareWordAt(s, cut);
+            _before = s[cut - 1];
+            _pos -= cut;
+        }
 
         /// <summary>True when position target is outside quotes and outside a comment.</summary>
         public bool IsBareWordAt(ReadOnlySpan<byte> s, int target)
@@ -197,7 +276,7 @@ internal sealed class PathRewriter
                             _state = (char)b;
                         else if (b == '\\' && Syntax != ShellSyntax.Csh)
                             _pos++;
-                        else if (b == '#' && (_pos == 0 || s[_pos - 1] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)';'))
+                        else if (b == '#' && (_pos == 0 ? _before : s[_pos - 1]) is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)';')
                             _state = '#';
                         break;
                     case '\'':

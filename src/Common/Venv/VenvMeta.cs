@@ -45,7 +45,16 @@ public sealed class VenvMeta
         return File.Exists(path) ? Parse(File.ReadAllBytes(path), path) : null;
     }
 
-    public void WriteTo(string venvDir) => AtomicFile.Write(Path.Combine(venvDir, FileName), s => s.Write(ToBytes()));
+    /// <summary>Replaces the venv's record atomically; an unchanged record is left alone (a save
+    /// of an unchanged venv would otherwise pay two fsyncs for nothing).</summary>
+    public void WriteTo(string venvDir)
+    {
+        var path = Path.Combine(venvDir, FileName);
+        var bytes = ToBytes();
+        if (File.Exists(path) && new FileInfo(path).Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
+            return;
+        AtomicFile.Write(path, s => s.Write(bytes));
+    }
 
     public static VenvMeta Parse(ReadOnlySpan<byte> json, string where)
     {

@@ -9,14 +9,12 @@ public sealed record VenvRelocationReport(IReadOnlyList<string> RewrittenFiles, 
 
 public sealed partial class VenvRelocation
 {
-    const int ChunkSize = 1 << 16;
-
     /// <summary>
     /// Applies the same rules to a venv already on disk: rewritten files are replaced atomically
     /// (temp file + rename, mode kept; hard links to a uv cache are therefore never written
     /// through), their stale __pycache__ entries are removed, symlinks into an old path are
-    /// retargeted (all others are kept). Symlinked folders (lib64 -> lib) are not followed. A binary is
-    /// recognised from its first 64 KiB and never loaded whole.
+    /// retargeted (all others are kept). Symlinked folders (lib64 -> lib) are not followed. Files
+    /// above 1 MiB are streamed (a binary is recognised from its first MiB), never loaded whole.
     /// </summary>
     public static VenvRelocationReport RelocateInPlace(string venvDir, VenvRelocation relocation)
     {
@@ -55,31 +53,25 @@ public sealed partial class VenvRelocation
 
     static bool RelocateFile(FileInfo file, string rel, VenvRelocation relocation)
     {
-        byte[] content;
+        bool changed;
         using (var fs = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan))
         {
-            // Look at the start first: binaries (ELF, .pyc, wheels) show a NUL or a signature there.
-            var head = new byte[(int)Math.Min(ChunkSize, Math.Max(fs.Length, 0))];
-            var n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-            if (IsBinary(rel, head.AsSpan(0, n)))
-                return false;
-            if (fs.Length > n)
-            {
-                using var all = new MemoryStream();
-                all.Write(head, 0, n);
-                fs.CopyTo(all);
-                content = all.ToArray();
-            }
+            if (fs.Length > LargeChunk)
+                // Streamed: memory stays bounded whatever the file's size.
+                changed = AtomicFile.TryWrite(file.FullName, open => relocation.RewriteFile(rel, fs, open), File.GetUnixFileMode(file.FullName));
             else
-                content = head[..n];
+            {
+                var content = new byte[fs.Length];
+                var n = fs.ReadAtLeast(content, content.Length, throwOnEndOfStream: false);
+                var rewritten = relocation.RewriteFile(rel, content.AsSpan(0, n));
+                if (rewritten is not null)
+                    AtomicFile.Write(file.FullName, s => s.Write(rewritten), File.GetUnixFileMode(file.FullName));
+                changed = rewritten is not null;
+            }
         }
-        var rewritten = relocation.RewriteFile(rel, content);
-        if (rewritten is null)
-            return false;
-        AtomicFile.Write(file.FullName, s => s.Write(rewritten), File.GetUnixFileMode(file.FullName));
-        if (rel.EndsWith(".py", StringComparison.Ordinal))
+        if (changed && rel.EndsWith(".py", StringComparison.Ordinal))
             DropBytecode(file);
-        return true;
+        return changed;
     }
 
     /// <summary>Removes __pycache__/NAME.*.pyc of a rewritten NAME.py (Python rebuilds it).</summary>

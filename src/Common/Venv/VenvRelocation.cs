@@ -99,6 +99,67 @@ public sealed partial class VenvRelocation
     }
 
     /// <summary>
+    /// <see cref="RewriteFile"/> for a file too large to hold in memory, in bounded memory
+    /// whatever its size (a couple of 1 MiB chunks): reads <paramref name="input"/> (seekable,
+    /// at its start) once to decide (binary, or no old path: false), and when it needs rewriting
+    /// reads it again into the stream <paramref name="open"/> gives, returning true. The prompt
+    /// of activation scripts and pyvenv.cfg is not renamed here: real ones are a few KB.
+    /// </summary>
+    public bool RewriteFile(string relPath, Stream input, Func<Stream> open)
+    {
+        var rel = NormalizeRelative(relPath);
+        if (IsBinary(rel, default))
+            return false;
+        var head = new byte[LargeChunk];
+        var headLength = input.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (IsBinary(rel, head.AsSpan(0, headLength)) || !MentionsOldPath(input, head, headLength))
+            return false;
+
+        input.Seek(0, SeekOrigin.Begin);
+        headLength = input.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var header = Shebang.Rewrite(head.AsSpan(0, headLength), _paths);
+        if (header is { } h && h.Consumed == headLength && input.Length > headLength)
+            header = null; // no end to its first line in the first MiB: not an interpreter line
+        var consumed = header?.Consumed ?? 0;
+        var output = open();
+        var start = output.Position;
+        if (header is { } hh)
+            output.Write(hh.Header);
+        input.Seek(consumed, SeekOrigin.Begin);
+        var changed = _paths.Rewrite(input, output, ShellOf(ActivatorOf(rel)), LargeChunk)
+            || (header is { } hd && !hd.Header.AsSpan().SequenceEqual(head.AsSpan(0, consumed)));
+        if (changed && output.Position - start == input.Length && rel.EndsWith(".py", StringComparison.Ordinal))
+            output.WriteByte((byte)'\n'); // as in RewriteFile: the size must differ from the cached .pyc's record
+        return changed;
+    }
+
+    const int LargeChunk = 1 << 20;
+
+    // Reads the rest of input (the head already read): whether it holds an old path (also
+    // across chunk boundaries) and no NUL byte anywhere (else it is a binary after all).
+    bool MentionsOldPath(Stream input, byte[] head, int headLength)
+    {
+        var overlap = _paths.LongestOld - 1;
+        var buffer = new byte[LargeChunk + overlap];
+        head.AsSpan(0, headLength).CopyTo(buffer);
+        var length = headLength;
+        var mentions = false;
+        while (true)
+        {
+            var s = buffer.AsSpan(0, length);
+            if (s.IndexOf((byte)0) >= 0)
+                return false;
+            mentions = mentions || _paths.Mentions(s);
+            var keep = Math.Min(overlap, length);
+            s[(length - keep)..].CopyTo(buffer);
+            var n = input.ReadAtLeast(buffer.AsSpan(keep, LargeChunk), LargeChunk, throwOnEndOfStream: false);
+            if (n == 0)
+                return mentions;
+            length = keep + n;
+        }
+    }
+
+    /// <summary>
     /// The target a symlink must have at the new path: an absolute target under an old path moves
     /// to the new path; every other target is kept as it is, wherever it points (a symlink is
     /// data: Debian's `sitecustomize.py -> /etc/...`, module and conda trees, relative links out
@@ -130,7 +191,7 @@ public sealed partial class VenvRelocation
                 return true;
         if (name.Contains(".so.", StringComparison.Ordinal))
             return true;
-        return content.StartsWith("\x7fELF"u8) || content.StartsWith("PK\x03\x04"u8) || content.IndexOf((byte)0) >= 0;
+        return content.StartsWith("\u007fELF"u8) || content.StartsWith("PK\x03\x04"u8) || content.IndexOf((byte)0) >= 0;
     }
 
     internal static ActivatorKind ActivatorOf(string rel)

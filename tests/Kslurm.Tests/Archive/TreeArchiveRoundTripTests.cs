@@ -113,11 +113,11 @@ public class TreeArchiveRoundTripTests
     public void LargeFilesStreamBothWays()
     {
         // Above the writer's preload limit (read while writing the tar) and above the
-        // extractor's transform limit (streamed to disk, not passed to Transform).
+        // extractor's in-memory limit (streamed to disk, then shown to TransformLarge, not Transform).
         using var dir = new TempDir();
         string src = dir.Sub("src"), archive = dir.Sub("a.tar.zst");
         Directory.CreateDirectory(src);
-        var big = new byte[ExtractOptions.TransformLimit + 12345];
+        var big = new byte[(24 << 20) + 12345];
         new Random(3).NextBytes(big.AsSpan(0, 1 << 20));
         big[^1] = 7;
         File.WriteAllBytes(Path.Combine(src, "big.so"), big);
@@ -130,16 +130,26 @@ public class TreeArchiveRoundTripTests
         WriteArchive(src, archive);
 
         var seen = new System.Collections.Concurrent.ConcurrentBag<string>();
-        ExtractArchive(archive, dir.Sub("out"), new ExtractOptions
-        {
-            Transform = (rel, content) =>
+        var seenLarge = new List<string>();
+        Directory.CreateDirectory(dir.Sub("out"));
+        using (Stream tar = ArchiveFile.OpenRead(archive))
+            TreeArchive.Extract(tar, dir.Sub("out"), new ExtractOptions
             {
-                seen.Add(rel);
-                return null;
-            },
-        });
+                Transform = (rel, content) =>
+                {
+                    seen.Add(rel);
+                    return null;
+                },
+                TransformLarge = (rel, input, open) =>
+                {
+                    seenLarge.Add(rel);
+                    Assert.Equal(0, input.Position);
+                    return false;
+                },
+            });
         AssertSameTree(AsExtracted(Snapshot(src)), Snapshot(dir.Sub("out")));
-        Assert.Equal(["mid.bin", "small.txt"], seen.Order(StringComparer.Ordinal));
+        Assert.Equal(["small.txt"], seen.Order(StringComparer.Ordinal));
+        Assert.Equal(["big.so", "mid.bin"], seenLarge.Order(StringComparer.Ordinal));
     }
 
     [Fact]

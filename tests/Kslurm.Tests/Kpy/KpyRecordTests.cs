@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using Kslurm.Venv;
+
 namespace Kslurm.Tests.Kpy;
 
 /// <summary>A venv's record through save and load, as kpy and a person leave it.</summary>
@@ -19,5 +23,57 @@ public class KpyRecordTests
         Assert.Contains("\"gpu_arch\": \"sm_80\"", File.ReadAllText(record)); // the live record, rewritten by save
         Expect.Ok(k.Bash("kpy load rec --as copy >/dev/null"));
         Assert.Contains("\"gpu_arch\": \"sm_80\"", File.ReadAllText(Path.Combine(k.LiveRoot, "copy", ".kpy.json")));
+    }
+
+    // The content size a zstd frame header declares (kpy's frames always declare it).
+    static long FirstFrameContentSize(byte[] a)
+    {
+        Assert.Equal(0xFD2FB528u, BinaryPrimitives.ReadUInt32LittleEndian(a));
+        var fhd = a[4];
+        int fcsFlag = fhd >> 6, single = (fhd >> 5) & 1, dict = fhd & 3;
+        var at = 5 + (single == 1 ? 0 : 1) + dict switch { 0 => 0, 1 => 1, 2 => 2, _ => 4 };
+        return fcsFlag switch
+        {
+            0 => single == 1 ? a[at] : -1,
+            1 => BinaryPrimitives.ReadUInt16LittleEndian(a.AsSpan(at)) + 256,
+            2 => BinaryPrimitives.ReadUInt32LittleEndian(a.AsSpan(at)),
+            _ => (long)BinaryPrimitives.ReadUInt64LittleEndian(a.AsSpan(at)),
+        };
+    }
+
+    [Fact]
+    public void The_record_counts_every_entry_of_the_archive_fingerprints_the_installed_packages_and_has_a_frame_of_its_own()
+    {
+        using var k = new KpySandbox();
+        var dir = k.CreateDemo("cnt", save: false);
+        // links of every kind, an empty folder, a symlinked folder (not followed), no live record
+        Directory.CreateDirectory(Path.Combine(dir, "share", "empty"));
+        File.CreateSymbolicLink(Path.Combine(dir, "share", "to-bin"), Path.Combine(dir, "bin"));
+        File.CreateSymbolicLink(Path.Combine(dir, "share", "dangling"), "/nonexistent/x");
+        File.CreateSymbolicLink(Path.Combine(dir, "share", "cfg"), "../pyvenv.cfg");
+        Expect.Ok(k.S.Exec("ln", [Path.Combine(dir, "pyvenv.cfg"), Path.Combine(dir, "share", "hard.cfg")]));
+        File.Delete(Path.Combine(dir, ".kpy.json"));
+
+        Expect.Ok(k.S.Exec(Repo.Tool("kpy"), ["save", "cnt"], extraEnv: new Dictionary<string, string?> { ["VIRTUAL_ENV"] = dir }));
+        var archive = Path.Combine(k.Archives, "cnt.tar.zst");
+        var listed = k.S.Exec("tar", ["--zstd", "-tf", archive]);
+        Expect.Ok(listed);
+        var entries = listed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var shown = k.S.Exec("tar", ["--zstd", "-xOf", archive, ".kpy.json"]);
+        Expect.Ok(shown);
+        using var meta = JsonDocument.Parse(shown.Stdout);
+        Assert.Equal(entries.Length, meta.RootElement.GetProperty("files").GetInt64());
+        Assert.Equal(VenvState.Fingerprint(dir), meta.RootElement.GetProperty("saved_state").GetString());
+        Assert.Contains(k.Kpy("info", "cnt").Stdout.Split('\n'), l => l.StartsWith("files:") && l.EndsWith($" {entries.Length}"));
+
+        // The record alone in the first frame: listing and loading decode a few hundred bytes of it.
+        var recordBytes = System.Text.Encoding.UTF8.GetByteCount(shown.Stdout);
+        Assert.Equal(512 + (recordBytes + 511) / 512 * 512, FirstFrameContentSize(File.ReadAllBytes(archive)));
+
+        Expect.Ok(k.Bash("kpy load cnt --as copy >/dev/null"));
+        var copy = Path.Combine(k.LiveRoot, "copy");
+        using var live = JsonDocument.Parse(File.ReadAllText(Path.Combine(copy, ".kpy.json")));
+        Assert.Equal("copy", live.RootElement.GetProperty("name").GetString());
+        Assert.Equal(VenvState.Fingerprint(copy), live.RootElement.GetProperty("saved_state").GetString());
     }
 }
