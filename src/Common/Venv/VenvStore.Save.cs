@@ -3,6 +3,7 @@ using Kslurm.Archive;
 using Kslurm.Cli;
 using Kslurm.Lmod;
 using Kslurm.Files;
+using System.IO.Enumeration;
 
 namespace Kslurm.Venv;
 
@@ -116,16 +117,13 @@ public sealed partial class VenvStore
         return moved;
     }
 
-    // Entries as the archive will hold them: symlinks count once and are not followed.
+    // Entries as the archive will hold them: symlinks count once and are not followed. Only the
+    // directory listings are read (no object and no readlink per entry: FileSystemInfos took
+    // ~2 s of a 9 s save of 200,000 files).
     static long CountEntries(string dir)
-    {
-        long n = 0;
-        foreach (var e in new DirectoryInfo(dir).EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0 }))
+        => new FileSystemEnumerable<bool>(dir, (ref FileSystemEntry _) => true,
+            new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = true, IgnoreInaccessible = false })
         {
-            n++;
-            if (e is DirectoryInfo d && e.LinkTarget is null)
-                n += CountEntries(d.FullName);
-        }
-        return n;
-    }
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
+        }.LongCount();
 }
