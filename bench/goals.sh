@@ -1,71 +1,169 @@
 #!/usr/bin/env bash
-# The rows of issue 15, side by side in one run: kpy load/save against `zstd -dc | tar -x`,
-# `tar | zstd -3 -T0`, `tar -czf` and a pip reinstall, on three venvs, onto disk and tmpfs, with
-# peak RSS per row. Each round runs every command of a row once (hyperfine --runs 1, one after
-# the other), so a noisy machine hits them alike; a round marked "after delete" first deletes
-# TRASH_COPIES unpacked copies of the big venv on the same file system (the inodes freed are
-# what slows the next creations on ext4 without a journal, see README "Measured").
+# The rows of issue 15, side by side in one run: kpy load/save against `zstd -dc | tar -x` and
+# `tar | zstd -3 -T0` (+ `sync FILE` for small saves), on three venvs, onto disk and tmpfs, with peak RSS per row.
+# A round runs every command of a row once (hyperfine --runs 1, one after the other), so a noisy
+# machine hits them alike; compare ratios, not seconds.
 #
-#   bench/goals.sh                        # ROUNDS=10, TRASH_COPIES=2, every row
-#   ROWS="load-disk shell" bench/goals.sh # some rows: load-disk load-tmpfs many save small-save shell startup
-#   BENCH_DIR=/scratch/x bench/goals.sh   # data on another disk (default /var/tmp/kslurm-bench-$USER)
+#   bench/goals.sh                       # ROUNDS=10, every row (~25 min on 2 cores)
+#   ROUNDS=2 BIG_DELETE_GB=2 bench/goals.sh      # a quick check that everything runs
+#   ROWS="many many-tmpfs many-save" bench/goals.sh
+#       rows: load-disk load-tmpfs many many-tmpfs many-save save small-save shell startup
+#   BENCH_DIR=/scratch/x bench/goals.sh  # data on another disk (default /var/tmp/kslurm-bench-$USER)
+#   KPY_BEFORE=/path/old/kpy bench/goals.sh      # an older kpy as an extra column (load, save rows)
+#
+# Deletes and the disk rows (see README "Load steadiness"): on ext4 without a journal a file
+# created within 60 s of a delete (360 s while the inode table block waits for write-back) scans
+# the recently freed inodes of its group, so a load's cost depends on what was deleted just
+# before. Hence two kinds of rounds, and nothing deleted on disk during the quiet ones:
+#   - the first QUIET_ROUNDS (6 of 10) are quiet: every load goes into a fresh folder, nothing
+#     is deleted;
+#   - the others run right after a delete: before each disk command (untimed) TRASH_COPIES (2)
+#     copies of the big venv are made and deleted (TRASH_COPIES x 30k inodes);
+#   - BIG_ROUNDS (default: the last round) delete BIG_DELETE_GB GB instead: TRASH_COPIES copies
+#     of the big venv (the inodes) plus 1 GiB files of real data (compressed archives) up to
+#     that size, written without a sync so their write-back still runs during the load.
+# Loaded trees are kept until the end (deleting them would be a delete before the next round);
+# the run checks there is room for them first.
 #
 # Venvs: "big" = `python3 -m venv` + Debian's dist-packages (numpy, scipy, pandas, matplotlib,
-# sympy, scikit-learn, statsmodels, ...: no PyPI here, so real packages from apt, copied);
-# "small" = a bare `python3 -m venv` (pip only); "many" = 200,000 small files, synthesized by
-# copying the big venv's .py files into numbered packages. Results: bench/results/goals.md.
-# Everything under BENCH_DIR is deleted at the end unless KEEP=1.
+# sympy, scikit-learn, ...: real packages from apt, copied; no PyPI here); "small" = a bare
+# `python3 -m venv`; "many" = MANY_FILES (200,000) entries: copies of the whole dist-packages
+# tree (its folders, symlinks, .py/.pyc/.so/data files, modes) under numbered packages, each
+# file cut to its first MANY_CAP (4096) bytes, so the row measures the cost per entry, not the
+# bytes. Results: bench/results/goals.md. Everything under BENCH_DIR is deleted at the end unless
+# KEEP=1.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+die() { echo "goals.sh: error: $*" >&2; exit 1; }
 rounds="${ROUNDS:-10}"
 trash_copies="${TRASH_COPIES:-2}"
-rows="${ROWS:-load-disk load-tmpfs many save small-save shell startup}"
+big_gb="${BIG_DELETE_GB:-20}"
+big_rounds="${BIG_ROUNDS:-$rounds}"
+many_files="${MANY_FILES:-200000}"
+many_cap="${MANY_CAP:-4096}"
+rows="${ROWS:-load-disk load-tmpfs many many-tmpfs many-save save small-save shell startup}"
 kpy="${KPY:-$root/dist/kpy}"
-before="${KPY_BEFORE:-}"   # an older kpy binary to compare with (load-disk, load-tmpfs, save rows)
+kslurm="$(dirname "$kpy")/kslurm"
+before="${KPY_BEFORE:-}"
 work="${BENCH_DIR:-/var/tmp/kslurm-bench-$(id -un)}"
 shm="${SHM_DIR:-/dev/shm/kslurm-bench-$(id -un)}"
 out="$root/bench/results"
-for t in hyperfine zstd tar python3 /usr/bin/time; do command -v "$t" >/dev/null || { echo "goals.sh: $t not found" >&2; exit 1; }; done
-[ -x "$kpy" ] || { echo "goals.sh: build first (./build.sh publish)" >&2; exit 1; }
+site=/usr/lib/python3/dist-packages
+after=$(( rounds * 2 / 5 )); [ "$after" -ge 1 ] || after=1
+quiet_rounds="${QUIET_ROUNDS:-$(( rounds > 1 ? rounds - after : 1 ))}"  # rounds 1..quiet_rounds delete nothing on disk
+
+for t in hyperfine zstd tar python3 /usr/bin/time; do command -v "$t" >/dev/null || die "$t not found"; done
+[ -x "$kpy" ] && [ -x "$kslurm" ] || die "no $kpy or $kslurm: build first (./build.sh publish)"
+[ -z "$before" ] || [ -x "$before" ] || die "KPY_BEFORE=$before is not an executable"
+[ -d "$site" ] || die "$site not found (the big venv is a copy of Debian's Python packages)"
+for n in "$rounds" "$trash_copies" "$big_gb" "$many_files" "$many_cap" "$quiet_rounds"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "ROUNDS, QUIET_ROUNDS, TRASH_COPIES, BIG_DELETE_GB, MANY_FILES, MANY_CAP must be whole numbers (got '$n')"
+done
+[ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
+for row in $rows; do
+  case $row in load-disk|load-tmpfs|many|many-tmpfs|many-save|save|small-save|shell|startup) ;;
+    *) die "unknown row '$row' (rows: load-disk load-tmpfs many many-tmpfs many-save save small-save shell startup)" ;;
+  esac
+done
+
 mkdir -p "$work" "$shm" "$out"
-[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$work" "$shm"' EXIT
-json="$work/json"; rss="$work/rss"; mkdir -p "$json" "$rss"
+[ "${KEEP:-0}" = 1 ] || trap 'echo "== cleaning up $work $shm" >&2; rm -rf "$work" "$shm"' EXIT
+trap 'exit 130' INT TERM
+json="$work/json"; rss="$work/rss"; kept="$work/kept"; trash_dir="$work/trash"
+rm -rf "$json" "$rss"; mkdir -p "$json" "$rss"
 
 export HOME="$work/home" TMPDIR="$work/tmp" KSLURM_SITE_CONFIG="$work/site.toml"
 mkdir -p "$HOME" "$TMPDIR"
-"$root/dist/kslurm" config pipdir "$work/pipdir" >/dev/null
+"$kslurm" config pipdir "$work/pipdir" >/dev/null
 live="$TMPDIR/kpy-$(id -un)"
 mkdir -p "$live"
-site=/usr/lib/python3/dist-packages
 
 record() { printf '{"format": 1, "name": "%s", "original_paths": ["%s"]}\n' "$1" "$live/$1" > "$live/$1/.kpy.json"; }
-if [ ! -d "$live/big" ]; then
+if [ ! -f "$live/many/.kpy.json" ]; then
   echo "== venvs in $live"
+  rm -rf "$live/big" "$live/small" "$live/many"
   /usr/bin/python3 -m venv "$live/big"
   cp -a "$site"/. "$(echo "$live"/big/lib/python3*/site-packages)/"
   record big
   /usr/bin/python3 -m venv "$live/small"; record small
-  /usr/bin/python3 -m venv "$live/many"; record many
-  /usr/bin/python3 - "$live/big" "$(echo "$live"/many/lib/python3*/site-packages)" <<'PY'
-import os, shutil, sys
-src, dst = sys.argv[1], sys.argv[2]
-pys = [os.path.join(d, f) for d, _, fs in os.walk(src) for f in fs if f.endswith(".py") and not os.path.islink(os.path.join(d, f))]
-n, k = 0, 0
-while n < 200_000:
-    pkg = os.path.join(dst, f"synth{k:03d}")
-    for p in pys:
-        if n >= 200_000:
+  /usr/bin/python3 -m venv "$live/many"
+  /usr/bin/python3 - "$site" "$(echo "$live"/many/lib/python3*/site-packages)" "$many_files" "$many_cap" <<'PY'
+import os, sys
+src, dst, total, cap = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+tree = []  # (relative path, kind, payload), parents before their contents
+for d, dirs, files in os.walk(src):
+    rd = os.path.relpath(d, src)
+    for name in sorted(dirs) + sorted(files):
+        p = os.path.join(d, name)
+        rel = name if rd == "." else os.path.join(rd, name)
+        if os.path.islink(p):
+            tree.append((rel, "l", os.readlink(p)))
+        elif name in dirs:
+            tree.append((rel, "d", None))
+        else:
+            with open(p, "rb") as f:
+                tree.append((rel, "f", (f.read(cap), os.stat(p).st_mode & 0o777)))
+n = k = 0
+while n < total:
+    top = os.path.join(dst, f"synth{k:03d}")
+    os.mkdir(top)
+    n += 1
+    for rel, kind, payload in tree:
+        if n >= total:
             break
-        t = os.path.join(pkg, os.path.relpath(p, src))
-        os.makedirs(os.path.dirname(t), exist_ok=True)
-        shutil.copyfile(p, t)
+        t = os.path.join(top, rel)
+        if kind == "d":
+            os.mkdir(t)
+        elif kind == "l":
+            os.symlink(payload, t)
+        else:
+            fd = os.open(t, os.O_WRONLY | os.O_CREAT | os.O_EXCL, payload[1])
+            os.write(fd, payload[0])
+            os.close(fd)
         n += 1
     k += 1
 PY
+  record many
 fi
 for v in big small many; do
-  echo "   $v: $(find "$live/$v" | wc -l) entries, $(du -sm "$live/$v" | cut -f1) MB"
+  echo "   $v: $(find "$live/$v" | wc -l) entries, $(du -sm "$live/$v" | cut -f1) MB on disk"
 done
+
+archives="$work/pipdir/venv_archives"
+if [ ! -f "$work/many.tar.zst" ] || [ ! -f "$archives/many.tar.zst" ]; then
+  for v in big small many; do
+    env VIRTUAL_ENV="$live/$v" "$kpy" save -f "$v" >/dev/null 2>"$work/err" || die "kpy save $v failed: $(tail -1 "$work/err")"
+    tar -cf - -C "$live/$v" . | zstd -q -3 -T0 -f -o "$work/$v.tar.zst"
+  done
+fi
+# 1 GiB of real, incompressible data (archives) for the big deletes.
+if [ "$big_gb" -gt 0 ] && [ ! -f "$work/blob" ]; then
+  python3 - "$work/blob" "$work/big.tar.zst" "$work/many.tar.zst" <<'PY'
+import sys
+parts = [open(p, "rb").read() for p in sys.argv[2:]]
+left = 1 << 30
+with open(sys.argv[1], "wb") as f:
+    while left > 0:
+        for data in parts:
+            f.write(data[:left])
+            left -= min(left, len(data))
+PY
+fi
+
+# Trees left by an earlier run (KEEP=1): deleted, then a minute's wait so that the quiet rounds are.
+stale=$(find "$live" -mindepth 1 -maxdepth 1 ! -name big ! -name small ! -name many | head -1)
+if [ -n "$stale" ] || [ -d "$kept" ] || [ -d "$trash_dir" ]; then
+  echo "== deleting the trees of an earlier run, then waiting 65 s"
+  find "$live" -mindepth 1 -maxdepth 1 ! -name big ! -name small ! -name many -exec rm -rf {} +
+  rm -rf "$kept" "$trash_dir"; sync; sleep 65
+fi
+mkdir -p "$kept"
+
+# Room for the trees kept until the end (two per disk load and round) and the big delete.
+mb() { du -sm "$1" | cut -f1; }
+need=$(( 2 * rounds * ($(mb "$live/big") + $(mb "$live/small") + $(mb "$live/many")) / 1024 + big_gb + 2 ))
+avail=$(( $(df -Pk "$work" | awk 'NR==2 {print $4}') / 1024 / 1024 ))
+[ "$avail" -ge "$need" ] || die "$work has $avail GB free, the run needs about $need GB (fewer ROUNDS, a smaller BIG_DELETE_GB, or another BENCH_DIR)"
 
 # Every command runs under /usr/bin/time (peak RSS of the process or of the pipeline's largest).
 timed() { echo "/usr/bin/time -a -o $rss/$1 -f %M $2"; }
@@ -76,51 +174,70 @@ run() {
   while [ $# -gt 0 ]; do
     args+=(-n "$1" "$(timed "$row.$i" "$2")"); shift 2; i=$((i + 1))
   done
-  hyperfine -N --runs 1 --prepare "$prep" --export-json "$json/$row.$round.json" "${args[@]}" >/dev/null 2>&1 \
-    || hyperfine -N --runs 1 --prepare "$prep" --export-json "$json/$row.$round.json" "${args[@]}"
+  hyperfine -N --runs 1 ${prep:+--prepare "$prep"} --export-json "$json/$row.$round.json" "${args[@]}" >"$work/hf.out" 2>&1 \
+    || die "$row, round $round: $(grep -iE 'error|terminated' "$work/hf.out" | head -1) (log: $work/hf.out)"
 }
 # fast ROW name1 cmd1 ...: millisecond commands, one hyperfine run of 200 each (no wrapper).
 fast() {
   local row=$1; shift
   local args=()
   while [ $# -gt 0 ]; do args+=(-n "$1" "$2"); shift 2; done
-  hyperfine -N --warmup 20 --runs 200 --export-json "$json/$row.1.json" "${args[@]}" >/dev/null
+  hyperfine -N --warmup 20 --runs 200 --export-json "$json/$row.1.json" "${args[@]}" >"$work/hf.out" 2>&1 \
+    || die "$row: $(grep -iE 'error|terminated' "$work/hf.out" | head -1) (log: $work/hf.out)"
 }
-archives="$work/pipdir/venv_archives"
-save_all() {
-  for v in big small many; do env VIRTUAL_ENV="$live/$v" "$kpy" save -f "$v" >/dev/null 2>&1; done
-  for v in big small many; do tar -cf - -C "$live/$v" . | zstd -q -3 -T0 -f -o "$work/$v.tar.zst"; done
-}
-[ -f "$archives/many.tar.zst" ] || save_all
-# Deleting: TRASH_COPIES unpacked copies of the big venv, made (untimed) then removed.
-trash() { echo "bash -c 'for i in \$(seq $trash_copies); do mkdir -p $work/trash/\$i && zstd -q -dc $work/big.tar.zst | tar -xf - -C $work/trash/\$i; done; rm -rf $work/trash $*'"; }
 
-for row in $rows; do
-  echo "== $row ($rounds rounds)"
-  for r in $(seq "$rounds"); do
+# The delete before a disk command of the second half (see the top).
+trash() {
+  local r=$1 files=""
+  if [ "$big_gb" -gt 0 ] && [[ " $big_rounds " == *" $r "* ]]; then
+    files="for i in \$(seq $(( big_gb - trash_copies * $(mb "$live/big") / 1024 ))); do cp $work/blob $trash_dir/blob\$i; done;"
+  fi
+  echo "bash -c 'mkdir -p $trash_dir && for i in \$(seq $trash_copies); do cp -a $live/big $trash_dir/venv\$i; done; $files rm -rf $trash_dir'"
+}
+disk_prep() { [ "$1" -le "$quiet_rounds" ] && echo "" || trash "$1"; }
+describe() {
+  local b=""
+  [ "$big_gb" -gt 0 ] && b=", round $big_rounds instead $big_gb GB ($trash_copies copies of the big venv + 1 GiB files)"
+  if [ "$rounds" -gt "$quiet_rounds" ]; then
+    echo "rounds 1-$quiet_rounds quiet; $((quiet_rounds + 1))-$rounds right after deleting $trash_copies unpacked copies of the big venv$b"
+  else
+    echo "all quiet"
+  fi
+}
+
+# Rounds outside, rows inside: the quiet rounds of every row come before any disk delete.
+started=$(date +%s)
+for r in $(seq "$rounds"); do
+  echo "== round $r of $rounds ($(( $(date +%s) - started )) s so far)"
+  for row in $rows; do
+    k="$kept/$r"; mkdir -p "$k"
     case $row in
       load-disk)
-        # Odd rounds right after a large delete, even rounds on a quiet file system (sync first).
-        if [ $((r % 2)) = 1 ]; then prep="$(trash "$live/loaded" "$live/x" "$live/loaded2" "$live/x2" "$live/loaded3")"; else prep="bash -c 'rm -rf $live/loaded $live/x $live/loaded2 $live/x2 $live/loaded3; sync'"; fi
-        run $row $r "$prep" ${before:+"kpy load big (before)" "$before load big --as loaded3"} \
-          "kpy load big" "$kpy load big --as loaded" \
-          "zstd -dc | tar -x" "bash -c 'mkdir $live/x && zstd -dc $work/big.tar.zst | tar -xf - -C $live/x'" \
-          "kpy load small" "$kpy load small --as loaded2" \
-          "zstd -dc | tar -x (small)" "bash -c 'mkdir $live/x2 && zstd -dc $work/small.tar.zst | tar -xf - -C $live/x2'" ;;
+        run $row $r "$(disk_prep $r)" ${before:+"kpy load big (before)" "$before load big --as b$r-before"} \
+          "kpy load big" "$kpy load big --as b$r" \
+          "zstd -dc | tar -x" "bash -c 'mkdir $k/big && zstd -dc $work/big.tar.zst | tar -xf - -C $k/big'" \
+          "kpy load small" "$kpy load small --as s$r" \
+          "zstd -dc | tar -x (small)" "bash -c 'mkdir $k/small && zstd -dc $work/small.tar.zst | tar -xf - -C $k/small'" ;;
       load-tmpfs)
-        run $row $r "bash -c 'rm -rf $shm/kpy-$(id -un) $shm/x'" ${before:+"kpy load big (before)" "env TMPDIR=$shm $before load big --as loaded3"} \
-          "kpy load big" "env TMPDIR=$shm $kpy load big --as loaded" \
+        run $row $r "bash -c 'rm -rf $shm/kpy-$(id -un) $shm/x'" ${before:+"kpy load big (before)" "env TMPDIR=$shm $before load big --as b$r-before"} \
+          "kpy load big" "env TMPDIR=$shm $kpy load big --as b$r" \
           "zstd -dc | tar -x" "bash -c 'mkdir $shm/x && zstd -dc $work/big.tar.zst | tar -xf - -C $shm/x'" ;;
       many)
-        if [ $((r % 2)) = 1 ]; then prep="$(trash "$live/loaded" "$live/x")"; else prep="bash -c 'rm -rf $live/loaded $live/x; sync'"; fi
-        run $row $r "$prep" \
-          "kpy load many" "$kpy load many --as loaded" \
-          "zstd -dc | tar -x" "bash -c 'mkdir $live/x && zstd -dc $work/many.tar.zst | tar -xf - -C $live/x'" ;;
+        run $row $r "$(disk_prep $r)" ${before:+"kpy load many (before)" "$before load many --as m$r-before"} \
+          "kpy load many" "$kpy load many --as m$r" \
+          "zstd -dc | tar -x" "bash -c 'mkdir $k/many && zstd -dc $work/many.tar.zst | tar -xf - -C $k/many'" ;;
+      many-tmpfs)
+        run $row $r "bash -c 'rm -rf $shm/kpy-$(id -un) $shm/x'" ${before:+"kpy load many (before)" "env TMPDIR=$shm $before load many --as m$r-before"} \
+          "kpy load many" "env TMPDIR=$shm $kpy load many --as m$r" \
+          "zstd -dc | tar -x" "bash -c 'mkdir $shm/x && zstd -dc $work/many.tar.zst | tar -xf - -C $shm/x'" ;;
+      many-save)
+        run $row $r "sync" ${before:+"kpy save many (before)" "env VIRTUAL_ENV=$live/many $before save -f many"} \
+          "kpy save many" "env VIRTUAL_ENV=$live/many $kpy save -f many" \
+          "tar | zstd -3 -T0" "bash -c 'tar -cf - -C $live/many . | zstd -q -3 -T0 -f -o $work/pipe.tar.zst'" ;;
       save)
         run $row $r "sync" ${before:+"kpy save big (before)" "env VIRTUAL_ENV=$live/big $before save -f big"} \
           "kpy save big" "env VIRTUAL_ENV=$live/big $kpy save -f big" \
-          "tar | zstd -3 -T0" "bash -c 'tar -cf - -C $live/big . | zstd -q -3 -T0 -f -o $work/pipe.tar.zst'" \
-          "tar -czf" "tar -czf $work/pipe.tar.gz -C $live/big ." ;;
+          "tar | zstd -3 -T0" "bash -c 'tar -cf - -C $live/big . | zstd -q -3 -T0 -f -o $work/pipe.tar.zst'" ;;
       small-save)
         run $row $r "sync" \
           "kpy save small" "env VIRTUAL_ENV=$live/small $kpy save -f small" \
@@ -128,9 +245,10 @@ for row in $rows; do
           "tar | zstd -3 -T0" "bash -c 'tar -cf - -C $live/small . | zstd -q -3 -T0 -f -o $work/pipe.tar.zst'" ;;
       shell)
         [ "$r" = 1 ] || continue
-        line="$("$kpy" bash 2>/dev/null)"
-        printf '%s\n' "$line" > "$work/line.bash"; "$kpy" zsh 2>/dev/null > "$work/line.zsh"
+        "$kpy" bash > "$work/line.bash" 2>/dev/null || die "kpy bash failed"
+        "$kpy" zsh > "$work/line.zsh" 2>/dev/null || die "kpy zsh failed"
         printf 'eval "$(%s init bash)"\n' "$kpy" > "$work/eval.bash"
+        command -v zsh >/dev/null || die "zsh not found (the shell row measures bash and zsh)"
         fast $row \
           "bash (no line)" "bash --norc -c :" \
           "bash + kpy line" "bash --norc -c '. $work/line.bash'" \
@@ -143,12 +261,13 @@ for row in $rows; do
     esac
   done
 done
+echo "== rounds done in $(( $(date +%s) - started )) s"
 
 # One table per row: median, min, max of each command, its worst round against the reference
-# (the row's second command), and peak RSS.
-python3 - "$json" "$rss" "$rows" "$rounds" "$trash_copies" <<'PY' | tee "$out/goals${SUFFIX-}.md"
+# (the row's first command that is not kpy's, the small one for small commands), and peak RSS.
+python3 - "$json" "$rss" "$rows" "$rounds" "$(describe)" <<'PY' | tee "$out/goals${SUFFIX-}.md"
 import json, os, statistics, sys
-jdir, rdir, rows, rounds, trash = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4]), sys.argv[5]
+jdir, rdir, rows, rounds, rounds_text = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4]), sys.argv[5]
 fast = {"shell", "startup"}  # one hyperfine run of 200 each: median = its median
 for row in rows:
     runs = []
@@ -163,7 +282,7 @@ for row in rows:
     times = {n: [dict(run)[n] for run in runs] for n in names}
     ref = next((n for n in names if not n.startswith("kpy")), None)
     unit, k = ("ms", 1000) if row in fast else ("s", 1)
-    print(f"\n### {row} ({len(runs)} rounds" + (f"; odd rounds right after deleting {trash} unpacked copies of the big venv" if row in ("load-disk", "many") else "") + ")\n")
+    print(f"\n### {row} ({len(runs)} rounds" + (f"; {rounds_text}" if row in ("load-disk", "many") else "") + ")\n")
     print(f"| command | median {unit} | min | max | vs {ref.replace('|', chr(92) + '|')}: worst round / median | peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|")
     for i, n in enumerate(names):

@@ -53,6 +53,27 @@ internal static unsafe partial class PosixIo
         return fd >= 0 ? fd : throw Error("create", path);
     }
 
+    /// <summary>Opens a directory as a handle for the *At calls (no access to its contents needed).</summary>
+    public static int OpenDirectory(string path)
+    {
+        const int O_PATH = 0x200000, O_DIRECTORY = 0x10000;
+        int fd;
+        do fd = Libc.Open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
+        return fd >= 0 ? fd : throw Error("open", path);
+    }
+
+    /// <summary><see cref="Create"/> of <paramref name="name"/> in the directory <paramref name="dirFd"/>:
+    /// the kernel does not walk the whole path again for every file (<paramref name="path"/> is
+    /// for messages).</summary>
+    public static int CreateAt(int dirFd, string name, UnixFileMode mode, string path)
+    {
+        int fd;
+        do fd = Libc.OpenAt(dirFd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (int)mode);
+        while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
+        return fd >= 0 ? fd : throw Error("create", path);
+    }
+
     /// <summary>Reads until <paramref name="buffer"/> is full or end of file; returns the count.</summary>
     public static int Read(int fd, Span<byte> buffer, string path)
     {

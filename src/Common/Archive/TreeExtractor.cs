@@ -35,7 +35,7 @@ namespace Kslurm.Archive;
 /// </summary>
 internal sealed class TreeExtractor
 {
-    public const int RingSize = 16 << 20;
+    public const int RingSize = 8 << 20; // one writer: 8 MiB keeps it busy (16 MiB was for several)
     public const int InRingLimit = 2 << 20;
     private const int BatchFiles = 16, BatchBytes = 256 << 10; // per hand-off to a writer
     private const int MaxSymlinkHops = 40; // Linux's own limit (ELOOP)
@@ -49,7 +49,14 @@ internal sealed class TreeExtractor
         public string? LinkTarget;      // symlinks
         public bool External;           // symlink to an absolute target the caller approved
         public int DirIndex = -1;       // directories declared by the archive: index in _dirs
+        // Directories: their entries by name. A tree of names rather than one map of full paths:
+        // with 200,000 entries the paths alone took ~40 MB, the names take a fifth of that, and a
+        // parent is found by walking names instead of hashing every prefix of the path.
+        public readonly Dictionary<string, Node>? Children = kind == Kind.Directory ? new(StringComparer.Ordinal) : null;
     }
+
+    // Every file is the same leaf (nothing about a file is looked up but that it is one).
+    private static readonly Node FileNode = new(Kind.File);
 
     private sealed record DirMeta(string Rel, UnixFileMode Mode, long Seconds, long Nanoseconds);
     private sealed record LinkMeta(string Rel, string Target, long Seconds, long Nanoseconds);
@@ -59,7 +66,9 @@ internal sealed class TreeExtractor
     private readonly ExtractOptions _options;
     private readonly string _archive;
     private readonly UnixFileMode _umask = PosixIo.Umask();
-    private readonly Dictionary<string, Node> _map = new(StringComparer.Ordinal);
+    private readonly Node _tree = new(Kind.Directory); // the target folder
+    private string _lastParent = "";                    // entries come folder by folder: the last
+    private Node? _lastParentNode;                      // parent checked, reused while it repeats
     private readonly HashSet<string> _excluded = new(StringComparer.Ordinal);
     private readonly List<DirMeta?> _dirs = new();
     private readonly List<LinkMeta> _symlinks = new();
@@ -74,8 +83,13 @@ internal sealed class TreeExtractor
     private ExceptionDispatchInfo? _writeError; // first failure of a writer thread
 
     private long _files, _dirCount, _bytes;
-    private string? _lastEntry;
-    private string _where = "before the first entry"; // for messages: which part of the archive is being read
+    private string? _lastEntry, _entry; // for messages: the entry being read and the one before it
+    private bool _ended;                // the end-of-archive marker was read
+
+    // Which part of the archive is being read (for messages; built only when one is needed).
+    private string Where => _ended ? "after the end-of-archive marker"
+        : _entry != null ? $"in entry '{_entry}'"
+        : _lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'";
 
     public TreeExtractor(string targetDir, ExtractOptions options)
     {
@@ -135,7 +149,7 @@ internal sealed class TreeExtractor
         while (true)
         {
             Volatile.Read(ref _writeError)?.Throw();
-            _where = _lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'";
+            _entry = null;
             input.Capture(headerAt);
             TarEntry? entry = ReadArchive(() =>
             {
@@ -149,7 +163,7 @@ internal sealed class TreeExtractor
             // another name. kpy's save refuses such names too (one policy, and nothing renamed).
             if (input.NotUtf8 is { } raw)
                 throw Refuse(raw, "the name is not valid UTF-8 (kpy archives need UTF-8 names)");
-            _where = $"in entry '{entry.Name}'";
+            _entry = entry.Name;
             Handle(entry);
             _lastEntry = entry.Name;
             // Everything of this entry has been consumed: the next header starts at the next block.
@@ -164,7 +178,7 @@ internal sealed class TreeExtractor
                 $"{_archive}: truncated archive: the data ends {(_lastEntry == null ? "before the first entry" : $"after entry '{_lastEntry}'")} without the end-of-archive marker",
                 "the file is incomplete (interrupted copy or save?); save the environment again");
         // Reading to the end makes the decompressor verify the last frame's checksum.
-        _where = "after the end-of-archive marker";
+        _ended = true;
         ReadArchive(() =>
         {
             input.CopyTo(Stream.Null);
@@ -180,12 +194,12 @@ internal sealed class TreeExtractor
         }
         catch (EndOfStreamException e)
         {
-            throw new KslurmException($"{_archive}: truncated archive: the data ends {_where}",
+            throw new KslurmException($"{_archive}: truncated archive: the data ends {Where}",
                 "the file is incomplete (interrupted copy or save?); save the environment again", inner: e);
         }
         catch (Exception e) when (e is not KslurmException and not OperationCanceledException and not OutOfMemoryException)
         {
-            throw new KslurmException($"{_archive}: damaged archive ({_where}): {e.Message}",
+            throw new KslurmException($"{_archive}: damaged archive ({Where}): {e.Message}",
                 "the file is corrupt or incomplete; save the environment again", inner: e);
         }
     }
@@ -220,8 +234,9 @@ internal sealed class TreeExtractor
             Skip(entry);
             return;
         }
-        CheckParents(rel, name);
-        if (_map.TryGetValue(rel, out Node? existing) && !(type == TarEntryType.Directory && existing.Kind == Kind.Directory))
+        Node parent = CheckParents(rel, name);
+        string leaf = rel[(rel.LastIndexOf('/') + 1)..];
+        if (parent.Children!.TryGetValue(leaf, out Node? existing) && !(type == TarEntryType.Directory && existing.Kind == Kind.Directory))
             throw Refuse(name, "appears twice in the archive");
 
         string full = _target + "/" + rel;
@@ -246,7 +261,7 @@ internal sealed class TreeExtractor
                 }
                 // Owner-writable until the end, so that a read-only directory can be filled.
                 PosixIo.MkDir(full, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                _map[rel] = new Node(Kind.Directory) { DirIndex = _dirs.Count };
+                parent.Children[leaf] = new Node(Kind.Directory) { DirIndex = _dirs.Count };
                 _dirs.Add(meta);
                 _dirCount++;
                 break;
@@ -254,7 +269,7 @@ internal sealed class TreeExtractor
             case TarEntryType.RegularFile:
             case TarEntryType.V7RegularFile:
             case TarEntryType.ContiguousFile:
-                _map[rel] = new Node(Kind.File);
+                parent.Children[leaf] = FileNode;
                 ExtractFile(entry, rel, full);
                 break;
 
@@ -262,18 +277,18 @@ internal sealed class TreeExtractor
                 string? linkRel = ArchivePath.Normalise(entry.LinkName);
                 if (string.IsNullOrEmpty(linkRel))
                     throw Refuse(name, $"hard link to '{entry.LinkName}', outside the target folder");
-                if (!_map.TryGetValue(linkRel, out Node? linked) || linked.Kind != Kind.File)
+                if (Find(linkRel) is not { Kind: Kind.File })
                 {
                     if (IsExcluded(linkRel))
                         return; // its content was excluded, so is this name
                     throw Refuse(name, $"hard link to '{entry.LinkName}', which is not a file extracted before it");
                 }
-                _map[rel] = new Node(Kind.File);
+                parent.Children[leaf] = FileNode;
                 _hardlinks.Add((rel, linkRel));
                 break;
 
             case TarEntryType.SymbolicLink:
-                AddSymlink(entry, rel, name);
+                parent.Children[leaf] = AddSymlink(entry, rel, name);
                 break;
 
             case TarEntryType.CharacterDevice:
@@ -314,22 +329,53 @@ internal sealed class TreeExtractor
 
     // Every parent must be a directory of this extraction; missing ones are created like tar
     // does (mode 0777 minus umask), anything else means writing through a symlink or a file.
-    private void CheckParents(string rel, string name)
+    // Returns the parent's node. A directory's node never changes kind (a second entry of the
+    // same name is refused), so a parent checked once stays good.
+    private Node CheckParents(string rel, string name)
     {
-        for (int slash = rel.IndexOf('/'); slash >= 0; slash = rel.IndexOf('/', slash + 1))
+        int last = rel.LastIndexOf('/');
+        if (last < 0)
+            return _tree;
+        if (_lastParentNode != null && rel.AsSpan(0, last).SequenceEqual(_lastParent))
+            return _lastParentNode;
+        Node dir = _tree;
+        for (int start = 0, slash = rel.IndexOf('/'); slash >= 0; start = slash + 1, slash = rel.IndexOf('/', start))
         {
-            string parent = rel[..slash];
-            if (_map.TryGetValue(parent, out Node? node))
+            var children = dir.Children!.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (children.TryGetValue(rel.AsSpan(start, slash - start), out Node? node))
             {
                 if (node.Kind == Kind.Symlink)
-                    throw Refuse(name, $"it would be written through the symlink '{parent}'");
+                    throw Refuse(name, $"it would be written through the symlink '{rel[..slash]}'");
                 if (node.Kind == Kind.File)
-                    throw Refuse(name, $"its parent '{parent}' is a file");
+                    throw Refuse(name, $"its parent '{rel[..slash]}' is a file");
+                dir = node;
                 continue;
             }
-            PosixIo.MkDir(_target + "/" + parent, (UnixFileMode)0x1FF);
-            _map[parent] = new Node(Kind.Directory);
+            PosixIo.MkDir(_target + "/" + rel[..slash], (UnixFileMode)0x1FF);
+            node = new Node(Kind.Directory);
+            dir.Children[rel[start..slash]] = node;
+            dir = node;
         }
+        _lastParent = rel[..last];
+        _lastParentNode = dir;
+        return dir;
+    }
+
+    /// <summary>The node at a relative path ('/'-separated, no "." or ".."), or null when
+    /// nothing is there; a path through a symlink or a file leads nowhere.</summary>
+    private Node? Find(string rel)
+    {
+        Node? node = _tree;
+        foreach (Range part in rel.AsSpan().Split('/'))
+        {
+            if (node?.Children == null)
+                return null;
+            ReadOnlySpan<char> c = rel.AsSpan()[part];
+            if (c.IsEmpty)
+                continue;
+            node = node.Children.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(c, out Node? child) ? child : null;
+        }
+        return node;
     }
 
     private void ExtractFile(TarEntry entry, string rel, string full)
@@ -453,7 +499,7 @@ internal sealed class TreeExtractor
         _batchBytes = 0;
     }
 
-    private void AddSymlink(TarEntry entry, string rel, string name)
+    private Node AddSymlink(TarEntry entry, string rel, string name)
     {
         string stored = entry.LinkName;
         if (stored.Length == 0)
@@ -471,9 +517,9 @@ internal sealed class TreeExtractor
             target = decided;
             external = target.StartsWith('/') || !StaysInside(rel, target);
         }
-        _map[rel] = new Node(Kind.Symlink) { LinkTarget = target, External = external };
         (long sec, long nsec) = MTime(entry);
         _symlinks.Add(new LinkMeta(rel, target, sec, nsec));
+        return new Node(Kind.Symlink) { LinkTarget = target, External = external };
     }
 
     /// <summary>
@@ -501,7 +547,7 @@ internal sealed class TreeExtractor
                 continue;
             }
             path.Add(c);
-            if (!_map.TryGetValue(string.Join('/', path), out Node? node) || node.Kind != Kind.Symlink)
+            if (Find(string.Join('/', path)) is not { Kind: Kind.Symlink } node)
                 continue;
             if (++hops > MaxSymlinkHops)
                 return true; // the kernel gives up here too: nothing is reached through this chain
@@ -525,33 +571,73 @@ internal sealed class TreeExtractor
     private void WriteLoop()
     {
         var done = new List<ByteRing.Slot>(BatchFiles);
-        while (_batches.TryTake(out List<WriteJob>? batch))
+        // Files come folder by folder: each is created relative to its folder's handle, kept
+        // while the folder repeats. The full path made the kernel walk every component again
+        // for every file (a fifth of the writer's time on 200,000 files). No component is a
+        // symlink: links are created only after every file is written.
+        var folder = new Folder();
+        try
         {
-            foreach (WriteJob job in batch)
+            while (_batches.TryTake(out List<WriteJob>? batch))
             {
-                try
+                foreach (WriteJob job in batch)
                 {
-                    if (_writeError == null)
-                        WriteFile(job);
-                }
-                catch (Exception e)
-                {
-                    if (Interlocked.CompareExchange(ref _writeError, ExceptionDispatchInfo.Capture(e), null) == null)
+                    try
                     {
-                        // The reader may be waiting for room in the ring or the queue.
-                        _batches.Close();
-                        _ring.Close();
+                        if (_writeError == null)
+                            WriteFile(job, folder);
                     }
+                    catch (Exception e)
+                    {
+                        if (Interlocked.CompareExchange(ref _writeError, ExceptionDispatchInfo.Capture(e), null) == null)
+                        {
+                            // The reader may be waiting for room in the ring or the queue.
+                            _batches.Close();
+                            _ring.Close();
+                        }
+                    }
+                    if (job.Slot != null)
+                        done.Add(job.Slot);
                 }
-                if (job.Slot != null)
-                    done.Add(job.Slot);
+                _ring.Release(done);
+                done.Clear();
             }
-            _ring.Release(done);
-            done.Clear();
+        }
+        finally
+        {
+            folder.Close();
         }
     }
 
-    private void WriteFile(WriteJob job)
+    // The writer's open folder.
+    private sealed class Folder
+    {
+        private string _path = "";
+        private int _fd = -1;
+
+        // The handle of the folder of FULL, and the file's name in it.
+        public int For(string full, out string name)
+        {
+            int slash = full.LastIndexOf('/');
+            name = full[(slash + 1)..];
+            if (_fd < 0 || !full.AsSpan(0, slash).SequenceEqual(_path))
+            {
+                Close();
+                _path = full[..slash];
+                _fd = PosixIo.OpenDirectory(_path);
+            }
+            return _fd;
+        }
+
+        public void Close()
+        {
+            if (_fd >= 0)
+                Libc.Close(_fd);
+            _fd = -1;
+        }
+    }
+
+    private void WriteFile(WriteJob job, Folder folder)
     {
         ReadOnlySpan<byte> content = job.Slot == null ? default : _ring.Buffer.AsSpan(job.Slot.Offset, job.Slot.Length);
         var transformed = false;
@@ -567,7 +653,7 @@ internal sealed class TreeExtractor
             transformed = true;
         }
         // Created with its final mode (the umask is already out of it): no chmod afterwards.
-        int fd = PosixIo.Create(job.Full, job.Mode);
+        int fd = PosixIo.CreateAt(folder.For(job.Full, out string name), name, job.Mode, job.Full);
         try
         {
             if (!content.IsEmpty)
@@ -597,7 +683,7 @@ internal sealed class TreeExtractor
     {
         foreach (LinkMeta link in _symlinks)
         {
-            Node node = _map[link.Rel];
+            Node node = Find(link.Rel)!;
             if (!node.External && !StaysInside(link.Rel, link.Target) && _options.Symlink?.Invoke(link.Rel, link.Target) != link.Target)
                 throw Refuse(link.Rel, $"symlink to '{link.Target}' leads out of the target folder through other links of the archive");
         }

@@ -117,19 +117,13 @@ public sealed partial class VenvStore
         return moved;
     }
 
-    // Entries as the archive will hold them: symlinks count once and are not followed. A
-    // struct enumeration: no object and no readlink per entry (the FileSystemInfo walk it
-    // replaces took 16-24 ms on a bare venv, a tenth of its save).
+    // Entries as the archive will hold them: symlinks count once and are not followed. Only the
+    // directory listings are read (no object and no readlink per entry: FileSystemInfos took
+    // ~2 s of a 9 s save of 200,000 files).
     static long CountEntries(string dir)
-    {
-        var entries = new FileSystemEnumerable<bool>(dir, (ref FileSystemEntry _) => true,
-            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+        => new FileSystemEnumerable<bool>(dir, (ref FileSystemEntry _) => true,
+            new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = true, IgnoreInaccessible = false })
         {
             ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
-        };
-        long n = 0;
-        foreach (var _ in entries)
-            n++;
-        return n;
-    }
+        }.LongCount();
 }

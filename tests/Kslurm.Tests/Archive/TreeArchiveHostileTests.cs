@@ -361,6 +361,66 @@ public class TreeArchiveHostileTests
         }), "f/g");
     }
 
+    // The extractor reuses the last folder it checked while entries stay in it: a link or file
+    // declared among that folder's files must still stop what is written through it.
+    [Fact]
+    public void SymlinkDeclaredAmongTheFilesOfTheSameFolder()
+    {
+        using var s = new Scene();
+        s.Refused(Craft(w =>
+        {
+            w.AddFile("d/a");
+            w.AddDir("d/sub");
+            w.AddLink(TarEntryType.SymbolicLink, "d/s", "sub");
+            w.AddFile("d/b");
+            w.AddFile("d/s/evil");
+            After(w);
+        }), "d/s/evil");
+        using var s2 = new Scene();
+        s2.Refused(Craft(w =>
+        {
+            w.AddFile("d/a");
+            w.AddFile("d/f");
+            w.AddFile("d/b");
+            w.AddFile("d/f/g");
+            After(w);
+        }), "d/f/g");
+        using var s3 = new Scene();
+        s3.Refused(Craft(w =>
+        {
+            w.AddFile("d/e/a");
+            w.AddFile("d/x");
+            w.AddLink(TarEntryType.SymbolicLink, "d/e", "elsewhere");
+            After(w);
+        }), "d/e");
+    }
+
+    [Fact]
+    public void HardLinkAndSymlinkChecksFindEntriesInOtherFolders()
+    {
+        // Links are resolved through the whole tree of names, not only the last folder.
+        using var s = new Scene();
+        TreeArchive.Extract(new MemoryStream(Craft(w =>
+        {
+            w.AddFile("a/b/c/file", "content");
+            w.AddFile("x/y");
+            w.AddLink(TarEntryType.HardLink, "x/hard", "a/b/c/file");
+            w.AddLink(TarEntryType.SymbolicLink, "x/soft", "../a/b/c/file");
+            w.AddLink(TarEntryType.SymbolicLink, "a/up", "../x");
+        })), s.Target, ExtractOptions.Default);
+        Assert.Equal("content", File.ReadAllText(Path.Combine(s.Target, "x/hard")));
+        Assert.Equal("content", File.ReadAllText(Path.Combine(s.Target, "x/soft")));
+        Assert.Equal("a/b/c/file,x/hard", Snapshot(s.Target)["x/hard"].SameInode);
+        using var s2 = new Scene();
+        s2.Refused(Craft(w =>
+        {
+            w.AddFile("a/b/file");
+            w.AddLink(TarEntryType.SymbolicLink, "a/l", "b");
+            w.AddLink(TarEntryType.HardLink, "x/hard", "a/l/file");
+            After(w);
+        }), "x/hard");
+    }
+
     [Fact]
     public void RepeatedDirectoryIsFineAndMissingParentsAreCreated()
     {
