@@ -450,7 +450,7 @@ internal sealed class TreeExtractor
         if (_options.TransformLarge is not { } transform)
             return false;
         string tempRel = rel + ".~new";
-        while (_map.ContainsKey(tempRel))
+        while (Find(tempRel) != null)
             tempRel += "~";
         string temp = _target + "/" + tempRel;
         FileStream? output = null;
