@@ -273,8 +273,10 @@ for row in rows:
     runs = []
     for r in range(1, rounds + 1):
         p = os.path.join(jdir, f"{row}.{r}.json")
-        if os.path.exists(p):
+        try:
             runs.append([(x["command"], x["median"]) for x in json.load(open(p))["results"]])
+        except (OSError, ValueError, KeyError):
+            pass  # a round not run, or cut short
     if not runs:
         continue
     names = [n for n, _ in max(runs, key=len)]
