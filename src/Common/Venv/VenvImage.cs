@@ -91,6 +91,14 @@ public sealed partial class VenvStore
         return true;
     }
 
+    /// <summary>A venv mounted from its image is its saved copy: there is nothing to save, and no way to.</summary>
+    static void RefuseReadOnly(string venv)
+    {
+        if (Libc.Access(venv, 2 /* W_OK */) != 0)
+            throw new KslurmException($"{venv} is read-only (mounted from its image?): there is nothing to save",
+                $"to change it, load a copy: kpy load --unpack {Path.GetFileName(venv)}");
+    }
+
     /// <summary>Checked before a save writes anything: an image needs mksquashfs.</summary>
     static string RequireMksquashfs()
         => ChildProcess.Which("mksquashfs") ?? throw new KslurmException("mksquashfs is not installed (needed for --image)",

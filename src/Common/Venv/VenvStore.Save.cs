@@ -25,6 +25,7 @@ public sealed partial class VenvStore
         if (string.IsNullOrEmpty(venvDir) || !File.Exists(Path.Combine(venvDir, "pyvenv.cfg")))
             throw new KslurmException("no active venv to save", "activate one first (kpy activate NAME, or source DIR/bin/activate)");
         var venv = Path.GetFullPath(venvDir).TrimEnd('/');
+        RefuseReadOnly(venv);
         var live = VenvMeta.ReadFrom(venv) ?? new VenvMeta { Name = Path.GetFileName(venv), Modules = ModuleRestore.Loaded() };
         name = VenvName.Check(name ?? live.Name);
 

@@ -67,6 +67,7 @@ public class KpyImageTests
                 wheel version
                 kpy list | grep '^img ' | sed 's/^/list=/'
                 pip install --no-index /usr/share/python-wheels/wheel-*.whl; echo "pip-rc=$?"
+                kpy save -f img; echo "save-rc=$?"
                 kpy deactivate || exit 21
                 echo "after=${"{"}VIRTUAL_ENV-unset{"}"}"
                 grep -c " $SLURM_TMPDIR/kpy/.img.image " /proc/mounts | sed 's/^/mounted=/'
@@ -96,6 +97,7 @@ public class KpyImageTests
             Assert.Matches(@"\nwheel \d", o);                  // a real wheel's console script
             Assert.Matches(@"list=img\s.*\smounted\s", o);
             Assert.Contains($"kpy: error: pip cannot change img: it is mounted read-only from its image ({v})\nkpy: hint: for a copy you can change: kpy load --unpack img\npip-rc=1\n", o);
+            Assert.Contains($"kpy: error: {v} is read-only (mounted from its image?): there is nothing to save\nkpy: hint: to change it, load a copy: kpy load --unpack img\nsave-rc=1\n", o);
             Assert.Contains("kpy: unmounted img\n", o);
             Assert.Contains("after=unset\n", o);
             Assert.Contains("mounted=0\n", o);
@@ -132,7 +134,7 @@ public class KpyImageTests
             rm -rf "$SLURM_TMPDIR/kpy/stale"
             cp {ShellQuote.Quote(Path.Combine(u.Home, "old.sqfs"))} {ShellQuote.Quote(Path.Combine(dir, "stale.sqfs"))}
             "$KPY" load stale </dev/null; echo "rc=$?"
-            grep -c fuse.squashfuse /proc/mounts | sed 's/^/mounts=/'
+            grep -c " $SLURM_TMPDIR/kpy/.stale.image " /proc/mounts | sed 's/^/mounts=/'
             [ -d "$SLURM_TMPDIR/kpy/stale" ] && [ ! -L "$SLURM_TMPDIR/kpy/stale" ] && echo unpacked-again
             """);
         Expect.Ok(job);
@@ -158,6 +160,13 @@ public class KpyImageTests
         Expect.Ok(r);
         Assert.Contains("kpy: error: mksquashfs is not installed (needed for --image)\nkpy: hint: install squashfs-tools", r.Stderr);
         Assert.Contains("rc=1", r.Stdout);
+        // krun --venv (kpy exec in the job) mounts it too, and runs the command inside
+        var job = u.Tool("krun", "--venv", "gone", "0:05", "sh", "-c",
+            "kslurm-demo; grep \" $SLURM_TMPDIR/kpy/.gone.image \" /proc/mounts | cut -d' ' -f3 | sed 's/^/fs=/'");
+        Expect.Ok(job);
+        Assert.Matches(@"prefix=/\S+/kpy/gone\n", job.Stdout);
+        Assert.Contains("fs=fuse.squashfuse\n", job.Stdout);
+        Assert.Contains("kpy: gone mounted read-only at", job.Stderr);
         Expect.Ok(u.Tool("kpy", "rm", "gone"));
         Assert.False(File.Exists(Path.Combine(Pipdir(u), "gone.tar.zst")));
         Assert.False(File.Exists(Path.Combine(Pipdir(u), "gone.sqfs")));
