@@ -49,9 +49,11 @@ public sealed partial class VenvStore
     /// <summary>The image after the archive: if it cannot be written, the old one goes (it would not match).</summary>
     void SaveImage(string mksquashfs, string venv, string name, byte[] record)
     {
+        var started = DateTime.UtcNow;
         try
         {
             WriteImage(mksquashfs, venv, name, record);
+            Note($"image of {name}: {Format.Bytes(new FileInfo(ImagePath(name)).Length)} in {(DateTime.UtcNow - started).TotalSeconds:0.0} s -> {ImagePath(name)}");
         }
         catch (Exception e) when (e is IOException or KslurmException)
         {
@@ -126,9 +128,11 @@ public sealed partial class VenvStore
             if (r.ExitCode != 0)
                 throw new KslurmException($"could not write the image of {name}: mksquashfs: {FirstLine(r.Stderr + r.Stdout)}");
             var fd = Libc.Open(tmp, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-            if (fd < 0 || Libc.Fsync(fd) != 0)
+            var synced = fd >= 0 && Libc.Fsync(fd) == 0;
+            if (fd >= 0)
+                Libc.Close(fd);
+            if (!synced)
                 throw new KslurmException($"could not write the image of {name}: cannot sync {tmp}");
-            Libc.Close(fd);
             File.Move(tmp, dest, overwrite: true);
             AtomicFile.SyncDirectory(ArchiveDir);
         }
@@ -224,7 +228,7 @@ public sealed partial class VenvStore
             return false;
         if (IsMounted(mnt))
         {
-            var (code, err) = Fusermount(mnt, lazy: false);
+            var (code, err) = Fusermount(mnt, lazy: !Directory.Exists(mnt)); // a dead one (ENOTCONN) is only detached
             if (code != 0)
                 throw new KslurmException($"cannot unmount {label} ({dir}): {FirstLine(err)}",
                     err.Contains("busy", StringComparison.OrdinalIgnoreCase) ? "a program still runs from it: end it first" : null);

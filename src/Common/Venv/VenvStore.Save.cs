@@ -76,14 +76,14 @@ public sealed partial class VenvStore
             throw new KslurmException($"could not save {name}: {e.GetBaseException().Message}",
                 File.Exists(dest) ? "the previously saved archive is unchanged" : null);
         }
-        if (mksquashfs is not null)
-            SaveImage(mksquashfs, venv, name, recordBytes);
         var took = DateTime.UtcNow - started;
 
         live.SavedState = record.SavedState;
         live.SavedAs = name;
         if (live.Name.Length == 0) live.Name = name;
         live.WriteTo(venv);
+        if (mksquashfs is not null)
+            SaveImage(mksquashfs, venv, name, recordBytes); // the archive is saved: an error here says so
         return new SavedResult(name, dest, stats!.Files, new FileInfo(dest).Length, took, moved ? venv : null);
     }
 

@@ -162,13 +162,39 @@ public class KpyImageTests
         Assert.Contains("rc=1", r.Stdout);
         // krun --venv (kpy exec in the job) mounts it too, and runs the command inside
         var job = u.Tool("krun", "--venv", "gone", "0:05", "sh", "-c",
-            "kslurm-demo; grep \" $SLURM_TMPDIR/kpy/.gone.image \" /proc/mounts | cut -d' ' -f3 | sed 's/^/fs=/'");
+            "kslurm-demo; grep \" $SLURM_TMPDIR/kpy/.gone.image \" /proc/mounts | cut -d' ' -f3 | sed 's/^/fs=/'; \"$KPY\" deactivate gone");
         Expect.Ok(job);
         Assert.Matches(@"prefix=/\S+/kpy/gone\n", job.Stdout);
         Assert.Contains("fs=fuse.squashfuse\n", job.Stdout);
         Assert.Contains("kpy: gone mounted read-only at", job.Stderr);
+        Assert.Contains("kpy: unmounted gone", job.Stderr);
         Expect.Ok(u.Tool("kpy", "rm", "gone"));
         Assert.False(File.Exists(Path.Combine(Pipdir(u), "gone.tar.zst")));
         Assert.False(File.Exists(Path.Combine(Pipdir(u), "gone.sqfs")));
+    }
+
+    [Fact]
+    public void A_mount_ends_with_its_job_step_and_the_next_step_mounts_again()
+    {
+        using var u = SavedWithImage("steps");
+        // each srun is a job step: Slurm ends squashfuse with the first, leaving a dead mount
+        var r = u.Tool("kbatch", "0:05", "--wait", "bash", "-c", """
+            exec 2>&1
+            srun -n1 "$KPY" exec steps -- kslurm-demo first
+            grep -c " $SLURM_TMPDIR/kpy/.steps.image " /proc/mounts | sed 's/^/listed=/'
+            ls "$SLURM_TMPDIR/kpy/steps/bin" >/dev/null 2>&1 || echo dead
+            srun -n1 "$KPY" exec steps -- kslurm-demo second
+            "$KPY" deactivate steps
+            grep -c " $SLURM_TMPDIR/kpy/.steps.image " /proc/mounts | sed 's/^/at-end=/'
+            """);
+        Expect.Ok(r);
+        var o = File.ReadAllText(Path.Combine(u.Work, $"slurm-{r.Stdout.Trim()}.out"));
+        Assert.Contains("args=['first']", o);
+        Assert.Contains("listed=1\n", o);
+        Assert.Contains("dead\n", o);
+        Assert.Contains("args=['second']", o);
+        Assert.Equal(2, o.Split('\n').Count(l => l.StartsWith("kpy: steps mounted read-only at", StringComparison.Ordinal)));
+        Assert.Contains("kpy: unmounted steps\n", o);
+        Assert.Contains("at-end=0\n", o);
     }
 }
