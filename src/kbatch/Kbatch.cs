@@ -136,22 +136,18 @@ static class Kbatch
 
     static int Wait(string jobId)
     {
-        using var cancel = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
-        {
-            c.Cancel = true;
-            cancel.Cancel();
-        });
+        // Ctrl-C, or SIGTERM/SIGHUP (the session around us ended): stop waiting, leave the job be
+        using var signals = Interrupt.Watch();
         try
         {
-            var (state, code) = SlurmJobs.Wait(jobId, cancel.Token);
+            var (state, code) = SlurmJobs.Wait(jobId, Interrupt.Token);
             Console.Error.WriteLine($"kbatch: job {jobId} {state}, exit code {code}");
             return code;
         }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine($"kbatch: stopped waiting; job {jobId} keeps going (cancel it with: scancel {jobId})");
-            return 130;
+            return 128 + Interrupt.Received;
         }
     }
 

@@ -30,6 +30,9 @@ public static class Interrupt
     /// </summary>
     public static IDisposable Hold() => new Holding();
 
+    /// <summary>The watched signal that came (2 SIGINT, 15 SIGTERM, 1 SIGHUP), or 0.</summary>
+    public static int Received => _signal;
+
     /// <summary>Throws <see cref="StoppedBySignalException"/> once a watched signal came.</summary>
     public static void Check()
     {

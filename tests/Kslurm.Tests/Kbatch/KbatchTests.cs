@@ -66,12 +66,15 @@ public class KbatchTests
         Assert.Equal(0, u.Tool("kbatch", "0:05", "--wait", "true").Code);
     }
 
-    [Fact]
-    public async Task Ctrl_c_stops_the_waiting_not_the_job()
+    [Theory]
+    [InlineData("INT", 130)]  // Ctrl-C
+    [InlineData("TERM", 143)] // the session around it ended (a batch job's time limit, a closed tmux)
+    public async Task A_signal_stops_the_waiting_not_the_job(string signal, int exitCode)
     {
         using var u = new ClusterUser();
-        var psi = new System.Diagnostics.ProcessStartInfo("setsid", ["runuser", "-u", u.Name, "--", .. u.CleanEnv(),
-            Cluster.Tool("kbatch"), "0:05", "--wait", "sleep", "120"])
+        // setpriv execs (runuser would stay in between, answer SIGTERM itself and hide kbatch's exit code)
+        var psi = new System.Diagnostics.ProcessStartInfo("setsid", ["setpriv", $"--reuid={u.Name}", $"--regid={u.Name}", "--init-groups", "--",
+            .. u.CleanEnv(), Cluster.Tool("kbatch"), "0:05", "--wait", "sleep", "120"])
         { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = u.Work };
         using var p = System.Diagnostics.Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
@@ -79,10 +82,10 @@ public class KbatchTests
         Assert.Matches(@"^\d+$", job);
         for (var i = 0; i < 100 && new Sandbox().Exec("squeue", ["-h", "-j", job, "-o", "%T"]).Stdout.Trim() != "RUNNING"; i++)
             await Task.Delay(100);
-        await Task.Delay(800); // into the polling, where a Ctrl-C may land during scontrol
-        new Sandbox().Exec("kill", ["-s", "INT", "--", $"-{p.Id}"]);
-        Assert.True(p.WaitForExit(30_000), "kbatch --wait did not end after Ctrl-C");
-        Assert.Equal(130, p.ExitCode);
+        await Task.Delay(800); // into the polling, where a signal may land during scontrol
+        new Sandbox().Exec("kill", ["-s", signal, "--", $"-{p.Id}"]);
+        Assert.True(p.WaitForExit(30_000), $"kbatch --wait did not end after SIG{signal}");
+        Assert.Equal(exitCode, p.ExitCode);
         Assert.Contains($"stopped waiting; job {job} keeps going", await err);
         Assert.Equal("RUNNING", new Sandbox().Exec("squeue", ["-h", "-j", job, "-o", "%T"]).Stdout.Trim());
         new Sandbox().Exec("scancel", [job]);
