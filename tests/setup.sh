@@ -10,11 +10,13 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # (AtomicFile's fsync-before-rename, seen from outside), GNU time (peak memory of save/load); for the venv
 # relocation tests: venv and virtualenv with Debian's offline seed wheels, and the csh and fish shells;
 # for the Jupyter tests: jupyter-server, notebook, ipykernel and jupyter_client (all started for real),
-# and for the browser tests an sshd of their own, socat, iproute2, Chromium and selenium.
+# and for the browser tests an sshd of their own, socat, iproute2, Chromium and selenium; for kpy's images
+# squashfs-tools (mksquashfs), squashfuse and fuse3 (fusermount3).
 need=(lmod curl python3 util-linux zstd binutils strace time
       python3-venv python3-virtualenv python3-pip-whl python3-setuptools-whl python3-wheel-whl tcsh fish zsh
       jupyter-server jupyter-notebook python3-ipykernel python3-jupyter-client
-      openssh-server openssh-client socat iproute2 chromium chromium-driver python3-selenium)
+      openssh-server openssh-client socat iproute2 chromium chromium-driver python3-selenium
+      squashfs-tools squashfuse fuse3)
 missing=()
 for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -26,6 +28,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
+
+# Clusters that offer squashfuse let users open /dev/fuse (0666); Debian leaves it 0600 (root only).
+if [ "$(id -u)" = 0 ] && [ -c /dev/fuse ]; then chmod 0666 /dev/fuse; fi
 
 # The Slurm integration tests need the real cluster, which only root can start: the multi-node
 # one (tests/cluster/multinode.sh) unless KSLURM_TEST_CLUSTER=onenode picks tests/cluster/slurm.sh.

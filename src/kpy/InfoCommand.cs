@@ -20,6 +20,9 @@ static class InfoCommand
         o.WriteLine($"name:        {S(name)}");
         o.WriteLine($"archive:     {S(saved.Path)}");
         o.WriteLine($"size:        {Format.Bytes(saved.File.Length)}");
+        var store = VenvStore.Current();
+        if (File.Exists(store.ImagePath(name)))
+            o.WriteLine($"image:       {S(store.ImagePath(name))} ({Format.Bytes(new FileInfo(store.ImagePath(name)).Length)}; loads mount it where squashfuse works)");
         if (meta is null)
         {
             o.WriteLine("format:      Python kslurm .tar.gz (no record; paths are fixed up from bin/activate on load)");

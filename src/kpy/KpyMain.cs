@@ -21,6 +21,7 @@ static class KpyMain
             "list" => ListCommand.Run(rest),
             "info" => InfoCommand.Run(rest),
             "rm" => RemoveCommand.Run(rest),
+            "deactivate" => DeactivateCommand.Run(rest),
             "export" => ExportCommand.Run(rest),
             "exec" => ExecCommand.Run(rest),
             "freeze" => FreezeCommand.Run(rest),
@@ -31,7 +32,7 @@ static class KpyMain
             "_load" => LoadCommand.Here(rest),
             var other when other.StartsWith('-') => throw new UsageException($"unknown option '{other}'", "run `kpy --help` to see the commands"),
             var other => throw new UsageException($"unknown command '{other}'",
-                "commands: create, save, load, activate, list, info, rm, export, exec, freeze, wheels, bash, zsh"),
+                "commands: create, save, load, activate, deactivate, list, info, rm, export, exec, freeze, wheels, bash, zsh"),
         };
     }
 
@@ -43,12 +44,16 @@ static class KpyMain
           create [NAME] [3.X]          new venv on this node's scratch (python3.X, else python3)
             [-r FILE] [--save]         ... with a requirements.txt/pyproject.toml from the wheelhouses, then saved
           save [-f] [NAME]             archive the active venv to <pipdir>/venv_archives/NAME.tar.zst
+            [--image]                  ... and a SquashFS image beside it (NAME.sqfs), which loads mount
           load NAME [--as NEW]         unpack a saved venv onto this node's scratch and activate it
+                                       (a venv saved with --image is mounted read-only where squashfuse works)
+            [--unpack]                 ... unpacked even when it has an image (a venv to change)
             [--all-nodes]              ... onto every node of the job at once (one loader per node)
           activate [NAME]              activate a venv already on this node (no NAME: list them)
+          deactivate [NAME]            leave the active venv; a mounted one is unmounted
           list                         saved venvs: name, size, date, Python, modules
           info NAME                    everything recorded about a saved venv
-          rm NAME                      delete a saved venv
+          rm NAME                      delete a saved venv (and its image)
           export NAME [--path DIR]     unpack a saved venv into DIR (default ./NAME), working there
           exec NAME [--] COMMAND...    run a command in a saved venv, loading it onto this node if needed
             [--all-nodes]              ... loading it onto every node of the job first (kbatch --venv)

@@ -18,7 +18,7 @@ static class ListCommand
             return 0;
         }
         var live = store.Live().ToHashSet(StringComparer.Ordinal);
-        var rows = new List<string[]> { new[] { "NAME", "SIZE", "SAVED", "PYTHON", "MODULES", "HERE" } };
+        var rows = new List<string[]> { new[] { "NAME", "SIZE", "SAVED", "PYTHON", "MODULES", "HERE", "IMAGE" } };
         foreach (var s in saved)
         {
             VenvMeta? meta = null;
@@ -40,7 +40,8 @@ static class ListCommand
             {
                 python = "(kslurm .tar.gz)";
             }
-            rows.Add([s.Name, Format.Bytes(s.File.Length), Format.Date(meta?.Saved ?? s.File.LastWriteTimeUtc), python, modules, live.Contains(s.Name) ? "yes" : ""]);
+            rows.Add([s.Name, Format.Bytes(s.File.Length), Format.Date(meta?.Saved ?? s.File.LastWriteTimeUtc), python, modules, live.Contains(s.Name) ? (store.IsMountedLive(s.Name) ? "mounted" : "yes") : "",
+                File.Exists(store.ImagePath(s.Name)) ? Format.Bytes(new FileInfo(store.ImagePath(s.Name)).Length) : ""]);
         }
         Console.Write(Format.Table(rows));
         return 0;

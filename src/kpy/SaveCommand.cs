@@ -4,17 +4,18 @@ using Kslurm.Venv;
 namespace Kslurm.Tools;
 
 /// <summary>
-/// `kpy save [-f] [NAME]`: archive the active venv into permanent storage (VenvStore.Save). A NAME
+/// `kpy save [-f] [--image] [NAME]`: archive the active venv (and, with --image or when NAME has
+/// one, write its SquashFS image) into permanent storage (VenvStore.Save). A NAME
 /// other than the venv's own renames it first; when its folder moved, the shell function
 /// re-activates the folder printed.
 /// </summary>
 static class SaveCommand
 {
-    const string Usage = "usage: kpy save [-f] [NAME]";
+    const string Usage = "usage: kpy save [-f] [--image] [NAME]";
 
     public static int Run(string[] argv)
     {
-        var a = Args.Parse(argv, Usage, flags: ["-f|--force"]);
+        var a = Args.Parse(argv, Usage, flags: ["-f|--force", "--image"]);
         if (a.Help)
         {
             Console.Write(Usage + "\n");
@@ -22,7 +23,7 @@ static class SaveCommand
         }
         a.NoMorePositionals(1, Usage);
         var saved = VenvStore.Current().Save(Environment.GetEnvironmentVariable("VIRTUAL_ENV"),
-            a.Positionals.Count > 0 ? a.Positionals[0] : null, a.Has("--force"));
+            a.Positionals.Count > 0 ? a.Positionals[0] : null, a.Has("--force"), a.Has("--image"));
         Output.Note("kpy", saved.Summary);
         if (saved.MovedTo is { } moved)
         {

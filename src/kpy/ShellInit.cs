@@ -79,6 +79,11 @@ static class ShellInit
                 . "$__kpy_dir/bin/activate" || return $?
               fi
               __kpy_prompt ;;
+            deactivate)
+              # leave the venv here, then the binary unmounts it if it was mounted from its image
+              local __kpy_v="${VIRTUAL_ENV-}"
+              if [ -n "$__kpy_v" ] && { [ -z "${2-}" ] || [ "${__kpy_v##*/}" = "$2" ]; } && command -v deactivate >/dev/null 2>&1; then deactivate; fi
+              VIRTUAL_ENV="$__kpy_v" KSLURM_KPY_SHELL={{{shell}}} "$__kpy_bin" "$@" ;;
             *)
               "$__kpy_bin" "$@" ;;
           esac
@@ -90,6 +95,17 @@ static class ShellInit
           local __kpy_sub="${1-}" __kpy_rc __kpy_a __kpy_dir_given=0
           local -a __kpy_extra
           __kpy_extra=()
+          case "$__kpy_sub" in install|uninstall)
+            # a venv mounted from its image is read-only: say so, not pip's OSError
+            if [ -n "${VIRTUAL_ENV-}" ] && [ -L "$VIRTUAL_ENV" ] && [ ! -w "$VIRTUAL_ENV/" ]; then
+              case " $* " in
+                *" -t"*|*" --target"*|*" --prefix"*|*" --root"*|*" --user "*|*" --dry-run "*) ;;
+                *) printf '%s\n' "kpy: error: pip cannot change ${VIRTUAL_ENV##*/}: it is mounted read-only from its image ($VIRTUAL_ENV)" \
+                     "kpy: hint: for a copy you can change: kpy load --unpack ${VIRTUAL_ENV##*/}" >&2
+                   return 1 ;;
+              esac
+            fi ;;
+          esac
           case "$__kpy_sub" in
             install|download|wheel)
               if [ -n "${SLURM_JOB_ID:-${SLURM_JOBID-}}" ]; then __kpy_extra+=(--no-index); fi

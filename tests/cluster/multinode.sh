@@ -236,10 +236,16 @@ d="$SCRATCH/\$SLURM_JOB_USER.\$SLURM_JOB_ID.0"
 mkdir -p "\$d" 2>/dev/null && chmod 700 "\$d" 2>/dev/null && echo "export SLURM_TMPDIR=\$d"
 exit 0
 EOF
-    # A failing epilog drains the node: always exit 0.
+    # A failing epilog drains the node: always exit 0. FUSE mounts left in the job's scratch
+    # (kpy's squashfuse images, whose daemons ended with the job) are detached first, as a
+    # site's epilog would, or rm cannot remove their folders.
     put_file "$ETC/epilog.sh" 755 root:root <<EOF || true
 #!/bin/sh
-case "\$SLURM_JOB_ID" in '' | *[!0-9]*) ;; *) rm -rf "$SCRATCH/\$SLURM_JOB_USER.\$SLURM_JOB_ID.0" ;; esac
+case "\$SLURM_JOB_ID" in '' | *[!0-9]*) ;; *)
+  d="$SCRATCH/\$SLURM_JOB_USER.\$SLURM_JOB_ID.0"
+  grep -F " \$d/" /proc/mounts | cut -d' ' -f2 | while read -r m; do umount -l "\$m"; done
+  rm -rf "\$d" ;;
+esac
 exit 0
 EOF
 

@@ -93,9 +93,10 @@ public static class CommandTree
         var one = (NameKind k) => new CommandSpec().Arg(k).Arg(NameKind.None);
         return Root(new CommandSpec())
             .Sub("create", new CommandSpec().Arg(NameKind.None).Arg(NameKind.None).Opt(NameKind.Files, "-r", "--requirements").Opt("--save"))
-            .Sub("save", one(NameKind.Venvs).Opt("-f", "--force"))
-            .Sub("load", one(NameKind.Venvs).Opt(NameKind.None, "--as").Opt("--no-modules").Opt("--all-nodes"))
+            .Sub("save", one(NameKind.Venvs).Opt("-f", "--force").Opt("--image"))
+            .Sub("load", one(NameKind.Venvs).Opt(NameKind.None, "--as").Opt("--no-modules").Opt("--all-nodes").Opt("--unpack"))
             .Sub("activate", one(NameKind.LiveVenvs).Opt("--no-modules"))
+            .Sub("deactivate", one(NameKind.LiveVenvs))
             .Sub("list", one(NameKind.None))
             .Sub("info", one(NameKind.Venvs))
             .Sub("rm", one(NameKind.Venvs))

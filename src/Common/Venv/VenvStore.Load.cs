@@ -15,7 +15,7 @@ public sealed partial class VenvStore
     /// node has its own scratch): under the label's lock the second caller finds the first's copy
     /// and uses it. <paramref name="reuse"/> false: a venv of that label already here is an error.
     /// </summary>
-    public string Load(string name, string? label = null, bool reuse = true)
+    public string Load(string name, string? label = null, bool reuse = true, bool unpack = false)
     {
         VenvName.Check(name);
         label = VenvName.Check(label ?? name);
@@ -29,8 +29,11 @@ public sealed partial class VenvStore
         if (Directory.Exists(dir))
             return dir; // another process loaded it while we waited
         RemoveStaleTempFolders(dir); // an interrupted load; we hold the lock
+        ClearDeadMount(label, dir);
         var meta = ReadRecord(saved);
         CheckInterpreter(meta, name);
+        if (!unpack && Mount(saved, label, dir))
+            return dir;
         var started = DateTime.UtcNow;
         Note(label == name ? $"unpacking {name} ..." : $"unpacking {name} as {label} ...");
         Unpack(saved, meta, dir, label, unpacked =>
@@ -52,7 +55,7 @@ public sealed partial class VenvStore
     /// parallel, each reading the archive once from the shared filesystem; a node that has it
     /// already keeps it. Fails if any node failed. Returns this node's folder.
     /// </summary>
-    public string LoadOnEveryNode(string name, string? label = null)
+    public string LoadOnEveryNode(string name, string? label = null, bool unpack = false)
     {
         VenvName.Check(name);
         label = VenvName.Check(label ?? name);
@@ -62,9 +65,10 @@ public sealed partial class VenvStore
         Require(name);
         var nodes = EveryNode.Count(Environment.GetEnvironmentVariable);
         if (nodes == 1)
-            return Load(name, label);
+            return Load(name, label, unpack: unpack);
         Note($"loading {name} onto the {nodes} nodes of job {Node.JobId} ...");
-        if (EveryNode.Run(nodes, [Paths.Sibling("kpy", Tool), "_load", name, label]) != 0)
+        // unpacked, never mounted: squashfuse would belong to the loaders' job step, which ends now
+        if (EveryNode.Run(nodes, [Paths.Sibling("kpy", Tool), "_load", name, label, "--unpack"]) != 0)
             throw new KslurmException($"loading {name} failed on at least one of the {nodes} nodes of job {Node.JobId}",
                 "srun's lines above name the node; the others keep their copy");
         return LivePath(label);
@@ -96,6 +100,7 @@ public sealed partial class VenvStore
         var saved = Require(name);
         using var _ = LockSaved(saved.Name);
         File.Delete(saved.Path);
+        RemoveImage(saved.Name);
         AtomicFile.SyncDirectory(ArchiveDir);
         return saved.Path;
     }

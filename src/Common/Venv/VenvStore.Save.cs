@@ -21,11 +21,12 @@ public sealed partial class VenvStore
     /// archive. A NAME other than the venv's own renames it first, as the Python kslurm's README
     /// promised: prompt, record, and (for a venv in this store's folder on this node) the folder.
     /// </summary>
-    public SavedResult Save(string? venvDir, string? name, bool force)
+    public SavedResult Save(string? venvDir, string? name, bool force, bool image = false)
     {
         if (string.IsNullOrEmpty(venvDir) || !File.Exists(Path.Combine(venvDir, "pyvenv.cfg")))
             throw new KslurmException("no active venv to save", "activate one first (kpy activate NAME, or source DIR/bin/activate)");
         var venv = Path.GetFullPath(venvDir).TrimEnd('/');
+        RefuseReadOnly(venv);
         var live = VenvMeta.ReadFrom(venv) ?? new VenvMeta { Name = Path.GetFileName(venv), Modules = ModuleRestore.Loaded() };
         name = VenvName.Check(name ?? live.Name);
 
@@ -35,9 +36,12 @@ public sealed partial class VenvStore
             throw new KslurmException($"{name} is already saved ({dest}, {File.GetLastWriteTime(dest):yyyy-MM-dd HH:mm})",
                 $"run `kpy save -f {name}` to replace it");
         AtomicFile.RemoveStaleTemps(dest); // we hold the name's lock: no save of it is live
+        var mksquashfs = ImageTool(name, image); // before anything is written
 
         var moved = live.Name.Length > 0 && name != live.Name && Rename(ref venv, live, name);
 
+        if (mksquashfs is not null)
+            MakeRelocatable(venv, name);
         var (ver, exe) = PythonFinder.FromPyvenvCfg(venv);
         var real = Libc.RealPath(venv) ?? venv;
         var record = new VenvMeta
@@ -56,6 +60,7 @@ public sealed partial class VenvStore
             Unknown = live.Unknown,
         };
 
+        var recordBytes = record.ToBytes();
         var started = DateTime.UtcNow;
         ArchiveStats? stats = null;
         try
@@ -63,7 +68,7 @@ public sealed partial class VenvStore
             AtomicFile.Write(dest, file =>
             {
                 using var z = new ZstdCompressStream(file, leaveOpen: true);
-                stats = TreeArchive.Write(venv, z, new ArchiveEntry(VenvMeta.FileName, record.ToBytes()), rel => rel == VenvMeta.FileName);
+                stats = TreeArchive.Write(venv, z, new ArchiveEntry(VenvMeta.FileName, recordBytes), rel => rel == VenvMeta.FileName);
             });
         }
         catch (Exception e) when (e is IOException or KslurmException { InnerException: IOException })
@@ -78,6 +83,8 @@ public sealed partial class VenvStore
         live.SavedAs = name;
         if (live.Name.Length == 0) live.Name = name;
         live.WriteTo(venv);
+        if (mksquashfs is not null)
+            SaveImage(mksquashfs, venv, name, recordBytes); // the archive is saved: an error here says so
         return new SavedResult(name, dest, stats!.Files, new FileInfo(dest).Length, took, moved ? venv : null);
     }
 

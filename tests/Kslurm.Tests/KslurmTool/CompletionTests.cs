@@ -96,14 +96,14 @@ public sealed class CompletionTests : IDisposable
     public static TheoryData<string, string[]> Positions => new()
     {
         // subcommands and options of every tool
-        { "kpy ", ["activate", "bash", "create", "exec", "export", "freeze", "info", "list", "load", "rm", "save", "wheels", "zsh"] },
+        { "kpy ", ["activate", "bash", "create", "deactivate", "exec", "export", "freeze", "info", "list", "load", "rm", "save", "wheels", "zsh"] },
         { "kapp image ", ["list", "rm"] },
         { "kslurm ", ["completions", "config", "kapp", "kbatch", "kjupyter", "kpy", "krun", "self", "update"] },
         { "kslurm self ", ["uninstall", "update"] },
         { "kslurm completions ", ["bash", "fish", "zsh"] },
         { "kjupyter st", ["stop"] },
         { "kbatch --w", ["--wait"] },
-        { "kpy load analysis --", ["--all-nodes", "--as", "--help", "--no-modules"] },
+        { "kpy load analysis --", ["--all-nodes", "--as", "--help", "--no-modules", "--unpack"] },
         { "krun --venv x --no", ["--no-modules"] },
         { "kapp pull docker://x -", ["--alias", "--force", "--help", "--mem", "--time", "-a", "-f", "-h"] },
         // templates after -j (built-in and the user's own)
