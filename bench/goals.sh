@@ -4,7 +4,7 @@
 # A round runs every command of a row once (hyperfine --runs 1, one after the other), so a noisy
 # machine hits them alike; compare ratios, not seconds.
 #
-#   bench/goals.sh                       # ROUNDS=10, every row (~25 min on 2 cores)
+#   bench/goals.sh                       # ROUNDS=10, every row (37 min on 2 busy cores, load 8-11)
 #   ROUNDS=2 BIG_DELETE_GB=2 bench/goals.sh      # a quick check that everything runs
 #   ROWS="many many-tmpfs many-save" bench/goals.sh
 #       rows: load-disk load-tmpfs many many-tmpfs many-save save small-save shell startup
