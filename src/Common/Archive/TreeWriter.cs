@@ -11,10 +11,14 @@ namespace Kslurm.Archive;
 /// Three stages, so that file reads overlap with the tar/zstd work: a walker thread lists the
 /// tree in archive order (lstat only, never following symlinks), reader threads load small
 /// files into pooled buffers ahead of time, and the caller's thread writes the entries strictly
-/// in order. Memory is bounded: file contents are cut from one <see cref="RingSize"/> buffer and
-/// at most <see cref="MaxQueued"/> listed entries are held; files above <see cref="PrefetchLimit"/>
-/// are not preloaded but streamed by the caller's thread when their turn comes. Waits sleep in
-/// the kernel at once (no spinning), leaving the CPU to the compressor and the file system.
+/// in order. Work is handed over in batches (up to <see cref="BatchEntries"/> entries, of which
+/// up to <see cref="BatchFiles"/> files or <see cref="BatchBytes"/> bytes to preload): one
+/// reader fills a whole batch, the writer waits once per batch; handing over each file cost
+/// a futex wake-up or two per file (200,000-file venv: 1.8x `tar | zstd`). Memory is bounded:
+/// file contents are cut from one <see cref="RingSize"/> buffer and at most
+/// <see cref="MaxQueued"/> batches are held; files above <see cref="PrefetchLimit"/> are not
+/// preloaded but streamed by the caller's thread when their turn comes. Waits sleep in the
+/// kernel at once (no spinning), leaving the CPU to the compressor and the file system.
 /// </para>
 /// <para>
 /// GNU format rather than PAX: PAX adds an extended header (1 KiB) to every entry for the
@@ -26,15 +30,17 @@ internal sealed class TreeWriter
 {
     public const int PrefetchLimit = 2 << 20;
     public const int RingSize = 16 << 20;
-    public const int MaxQueued = 4096;
+    public const int MaxQueued = 64; // batches
+    private const int BatchEntries = 64, BatchFiles = 16, BatchBytes = 256 << 10;
 
     private readonly string _root;
     private readonly ArchiveEntry? _leading;
     private readonly string? _leadingName;
     private readonly Func<string, bool>? _exclude;
 
-    private readonly WorkQueue<Item> _ordered = new(MaxQueued);
-    private readonly WorkQueue<Item> _reads = new(MaxQueued);
+    private readonly WorkQueue<Batch> _ordered = new(MaxQueued);
+    private readonly WorkQueue<Batch> _reads = new(MaxQueued);
+    private Batch _batch = new(); // the walker's, not yet handed over
     private readonly ByteRing _ring = new(RingSize);
     private volatile bool _cancelled;
     private readonly Dictionary<(ulong Dev, ulong Ino), string> _inodes = new();
@@ -118,36 +124,47 @@ internal sealed class TreeWriter
                 files++;
                 bytes += _leading.Content.Length;
             }
-            while (_ordered.TryTake(out Item? item))
+            var done = new List<ByteRing.Slot>(BatchFiles);
+            while (_ordered.TryTake(out Batch? batch))
             {
-                any = true;
-                var e = new GnuTarEntry(item.Type, item.Type == TarEntryType.Directory ? item.RelPath + "/" : item.RelPath)
+                if (batch.Files > 0)
+                    batch.WaitRead();
+                foreach (Item item in batch.Items)
                 {
-                    Mode = item.Stat.Mode,
-                    ModificationTime = DateTimeOffset.FromUnixTimeSeconds(item.Stat.MTimeSeconds),
-                    Uid = (int)item.Stat.Uid,
-                    Gid = (int)item.Stat.Gid,
-                };
-                switch (item.Type)
-                {
-                    case TarEntryType.Directory:
-                        tar.WriteEntry(e);
-                        dirs++;
-                        break;
-                    case TarEntryType.SymbolicLink:
-                    case TarEntryType.HardLink:
-                        e.LinkName = item.LinkTarget!;
-                        tar.WriteEntry(e);
-                        if (item.Type == TarEntryType.HardLink)
-                            hardlinks++;
-                        else
-                            symlinks++;
-                        break;
-                    default:
-                        bytes += WriteFile(tar, e, item);
-                        files++;
-                        break;
+                    any = true;
+                    var e = new GnuTarEntry(item.Type, item.Type == TarEntryType.Directory ? item.RelPath + "/" : item.RelPath)
+                    {
+                        Mode = item.Stat.Mode,
+                        ModificationTime = DateTimeOffset.FromUnixTimeSeconds(item.Stat.MTimeSeconds),
+                        Uid = (int)item.Stat.Uid,
+                        Gid = (int)item.Stat.Gid,
+                    };
+                    switch (item.Type)
+                    {
+                        case TarEntryType.Directory:
+                            tar.WriteEntry(e);
+                            dirs++;
+                            break;
+                        case TarEntryType.SymbolicLink:
+                        case TarEntryType.HardLink:
+                            e.LinkName = item.LinkTarget!;
+                            tar.WriteEntry(e);
+                            if (item.Type == TarEntryType.HardLink)
+                                hardlinks++;
+                            else
+                                symlinks++;
+                            break;
+                        default:
+                            bytes += WriteFile(tar, e, item);
+                            if (item.Slot != null)
+                                done.Add(item.Slot);
+                            files++;
+                            break;
+                    }
                 }
+                // Given back once per batch: one lock, not one per file.
+                _ring.Release(done);
+                done.Clear();
             }
         }
         _walkError?.Throw();
@@ -160,23 +177,15 @@ internal sealed class TreeWriter
 
     private long WriteFile(TarWriter tar, GnuTarEntry e, Item item)
     {
-        if (item.Ready != null)
+        if (item.Slot != null)
         {
-            // Preloaded by a reader thread.
-            item.Ready.Wait();
-            item.Ready.Dispose();
-            try
-            {
-                if (item.Error != null)
-                    throw item.Error;
-                e.DataStream = new MemoryStream(_ring.Buffer, item.Slot!.Offset, item.Length, writable: false);
-                tar.WriteEntry(e);
-                return item.Length;
-            }
-            finally
-            {
-                _ring.Release(item.Slot!);
-            }
+            // Preloaded by a reader thread (its batch was waited for); the slot is given back
+            // with the batch's.
+            if (item.Error != null)
+                throw item.Error;
+            e.DataStream = new MemoryStream(_ring.Buffer, item.Slot.Offset, item.Length, writable: false);
+            tar.WriteEntry(e);
+            return item.Length;
         }
         if (item.Stat.Size == 0)
         {
@@ -199,6 +208,7 @@ internal sealed class TreeWriter
         try
         {
             WalkDirectory(_root, "");
+            Flush();
         }
         catch (OperationCanceledException) when (_cancelled)
         {
@@ -269,10 +279,11 @@ internal sealed class TreeWriter
                     var item = new Item(childRel, childFull, st, TarEntryType.RegularFile);
                     if (st.Size > 0 && st.Size <= PrefetchLimit)
                     {
+                        // Slots of the batch held here are never waited for by anyone: every
+                        // batch before it is handed over, so the ring frees up.
                         item.Slot = _ring.Reserve((int)st.Size) ?? throw new OperationCanceledException();
-                        item.Ready = new ManualResetEventSlim(false, spinCount: 0);
-                        if (!_reads.Add(item))
-                            throw new OperationCanceledException();
+                        _batch.Files++;
+                        _batch.Bytes += (int)st.Size;
                     }
                     Post(item);
                     break;
@@ -286,7 +297,21 @@ internal sealed class TreeWriter
 
     private void Post(Item item)
     {
-        if (!_ordered.Add(item))
+        _batch.Items.Add(item);
+        if (_batch.Items.Count >= BatchEntries || _batch.Files >= BatchFiles || _batch.Bytes >= BatchBytes)
+            Flush();
+    }
+
+    /// <summary>Hands the walker's batch over: to a reader (if it has files to preload) and to the writer.</summary>
+    private void Flush()
+    {
+        Batch b = _batch;
+        if (b.Items.Count == 0)
+            return;
+        _batch = new Batch();
+        if (b.Files > 0 && !_reads.Add(b))
+            throw new OperationCanceledException();
+        if (!_ordered.Add(b))
             throw new OperationCanceledException();
     }
 
@@ -294,30 +319,42 @@ internal sealed class TreeWriter
 
     private void ReadLoop()
     {
-        while (!_cancelled && _reads.TryTake(out Item? item))
+        while (!_cancelled && _reads.TryTake(out Batch? batch))
         {
             try
             {
-                int fd = PosixIo.OpenRead(item.FullPath);
-                try
+                foreach (Item item in batch.Items)
                 {
-                    // Up to the size lstat saw: a file growing meanwhile is cut there, one
-                    // shrinking is stored shorter; the header always matches the data.
-                    item.Length = PosixIo.Read(fd, _ring.Buffer.AsSpan(item.Slot!.Offset, item.Slot.Length), item.FullPath);
+                    if (item.Slot != null && !_cancelled)
+                        Read(item);
                 }
-                finally
-                {
-                    PosixIo.Close(fd, item.FullPath);
-                }
-            }
-            catch (Exception e)
-            {
-                item.Error = e is IOException or UnauthorizedAccessException ? new KslurmException(e.Message, inner: e) : e;
             }
             finally
             {
-                item.Ready!.Set();
+                batch.SetRead();
             }
+        }
+    }
+
+    private void Read(Item item)
+    {
+        try
+        {
+            int fd = PosixIo.OpenRead(item.FullPath);
+            try
+            {
+                // Up to the size lstat saw: a file growing meanwhile is cut there, one
+                // shrinking is stored shorter; the header always matches the data.
+                item.Length = PosixIo.Read(fd, _ring.Buffer.AsSpan(item.Slot!.Offset, item.Slot.Length), item.FullPath);
+            }
+            finally
+            {
+                PosixIo.Close(fd, item.FullPath);
+            }
+        }
+        catch (Exception e)
+        {
+            item.Error = e is IOException or UnauthorizedAccessException ? new KslurmException(e.Message, inner: e) : e;
         }
     }
 
@@ -328,11 +365,36 @@ internal sealed class TreeWriter
         public readonly FileStat Stat = stat;
         public readonly TarEntryType Type = type;
         public string? LinkTarget;
-        // Preloaded content (set by a reader thread before Ready is set).
-        public ManualResetEventSlim? Ready;
+        // Preloaded content (set by a reader thread before its batch is marked read).
         public ByteRing.Slot? Slot;
         public int Length;
         public Exception? Error;
+    }
+
+    /// <summary>Entries handed over together, in archive order; one reader preloads all its files.</summary>
+    private sealed class Batch
+    {
+        public readonly List<Item> Items = new(BatchEntries);
+        public int Files, Bytes; // to preload
+        private bool _read;
+
+        public void SetRead()
+        {
+            lock (this)
+            {
+                _read = true;
+                Monitor.PulseAll(this);
+            }
+        }
+
+        public void WaitRead()
+        {
+            lock (this)
+            {
+                while (!_read)
+                    Monitor.Wait(this);
+            }
+        }
     }
 }
 
