@@ -45,10 +45,10 @@ internal static unsafe partial class PosixIo
     /// <summary>Creates a new file (never an existing one, never through a final symlink) with
     /// <paramref name="mode"/> minus the umask, as GNU tar does; the descriptor is writable
     /// whatever the mode.</summary>
-    public static int Create(string path, UnixFileMode mode, bool readWrite = false)
+    public static int Create(string path, UnixFileMode mode)
     {
         int fd;
-        do fd = Libc.Open(path, (readWrite ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (int)mode);
+        do fd = Libc.Open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (int)mode);
         while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
         return fd >= 0 ? fd : throw Error("create", path);
     }
@@ -122,42 +122,6 @@ internal static unsafe partial class PosixIo
         if (Libc.Close(fd) != 0 && Marshal.GetLastPInvokeError() != EINTR)
             throw Error("close", path);
     }
-
-    public static void PWrite(int fd, ReadOnlySpan<byte> data, long offset, string path)
-    {
-        fixed (byte* p = data)
-        {
-            int done = 0;
-            while (done < data.Length)
-            {
-                nint n = Libc.PWrite(fd, p + done, data.Length - done, offset + done);
-                if (n < 0)
-                {
-                    if (Marshal.GetLastPInvokeError() == EINTR)
-                        continue;
-                    throw Error("write", path);
-                }
-                done += (int)n;
-            }
-        }
-    }
-
-    /// <summary>Empties a file.</summary>
-    public static void Truncate(int fd, string path)
-    {
-        if (Libc.FTruncate(fd, 0) != 0)
-            throw Error("truncate", path);
-    }
-
-    /// <summary>Maps <paramref name="length"/> (&gt; 0) bytes of a file read-only, shared.</summary>
-    public static byte* MapRead(int fd, long length, string path)
-    {
-        const int PROT_READ = 1, MAP_SHARED = 1;
-        nint p = Libc.MMap(0, (nint)length, PROT_READ, MAP_SHARED, fd, 0);
-        return p == -1 ? throw Error("map", path) : (byte*)p;
-    }
-
-    public static void Unmap(byte* p, long length) => Libc.MUnmap((nint)p, (nint)length);
 
     public static void Chmod(string path, UnixFileMode mode)
     {

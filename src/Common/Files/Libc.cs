@@ -56,18 +56,6 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, byte* buf, nint count);
 
-    [LibraryImport(Lib, EntryPoint = "pwrite", SetLastError = true)]
-    public static partial nint PWrite(int fd, byte* buf, nint count, long offset);
-
-    [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
-    public static partial int FTruncate(int fd, long length);
-
-    [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
-    public static partial nint MMap(nint addr, nint length, int prot, int flags, int fd, long offset);
-
-    [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
-    public static partial int MUnmap(nint addr, nint length);
-
     [LibraryImport(Lib, EntryPoint = "fchmod", SetLastError = true)]
     public static partial int FChmod(int fd, int mode);
 

@@ -21,7 +21,7 @@ namespace Kslurm.Venv;
 /// fish); csh from the `source` line typed, else kpy's place for NAME on this node.</item>
 /// </list>
 /// Loading such a venv from its archive still runs the usual relocation, which finds nothing to
-/// change in these files. Work is on bytes read as Latin-1, so any encoding survives.
+/// change in these files. Activate scripts are edited as bytes read as Latin-1 and a script keeps every byte after its header, so any encoding survives.
 /// </summary>
 public static class RelocatableVenv
 {
@@ -67,50 +67,18 @@ public static class RelocatableVenv
     /// <summary>The relocatable form of a Python script whose interpreter is this venv's (plain or pip's trampoline); null otherwise.</summary>
     public static byte[]? Script(ReadOnlySpan<byte> content, IReadOnlyList<string> venvPaths)
     {
-        var text = Bytes.GetString(content);
-        if (!text.StartsWith("#!", StringComparison.Ordinal))
+        if (Shebang.Parse(content) is not (var interpreter, var args, var consumed))
             return null;
-        var end1 = LineEnd(text, 0);
-        var line1 = text[..end1].TrimEnd('\r', '\n');
-        string command;
-        string? quoted = null; // pip quotes an interpreter path that has a space
-        int consumed;
-        if (line1.TrimEnd() == "#!/bin/sh")
-        {
-            // pip's trampoline: '''exec' INTERPRETER ARGS "$0" "$@" then ' '''
-            var end2 = LineEnd(text, end1);
-            var end3 = LineEnd(text, end2);
-            var line2 = text[end1..end2].TrimEnd('\r', '\n');
-            if (!line2.StartsWith("'''exec' ", StringComparison.Ordinal) || !line2.EndsWith(" \"$0\" \"$@\"", StringComparison.Ordinal)
-                || text[end2..end3].TrimEnd('\r', '\n') != "' '''")
-                return null;
-            command = line2[9..^10];
-            if (command.StartsWith('"'))
-            {
-                var close = command.IndexOf('"', 1);
-                if (close < 0)
-                    return null;
-                quoted = command[1..close];
-                command = command[(close + 1)..];
-            }
-            consumed = end3;
-        }
-        else
-        {
-            command = line1[2..].TrimStart();
-            consumed = end1;
-        }
-        var space = quoted is null ? command.IndexOf(' ') : 0;
-        var interpreter = quoted ?? (space < 0 ? command : command[..space]);
-        var args = space < 0 ? "" : command[space..].TrimEnd();
+        args = args.TrimEnd();
         var name = Path.GetFileName(interpreter);
         if (!name.StartsWith("python", StringComparison.Ordinal) || !UnderBin(interpreter, venvPaths))
             return null;
         if (!Plain(name) || name.Contains(' ') || !Plain(args))
             return null; // nothing a shell word would need quoting for: keep what pip wrote
-        var nl = text[..end1].EndsWith("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
+        var firstNewline = content.IndexOf((byte)'\n');
+        var nl = firstNewline > 0 && content[firstNewline - 1] == '\r' ? "\r\n" : "\n";
         var header = $"#!/bin/sh{nl}{ExecLine}{name}\"{args} \"$0\" \"$@\"{nl}' '''{nl}";
-        return Bytes.GetBytes(header + text[consumed..]);
+        return [.. Encoding.UTF8.GetBytes(header), .. content[consumed..]];
     }
 
     public enum ActivateShell { Sh, Fish, Csh }

@@ -29,44 +29,42 @@ internal static class Shebang
     /// </summary>
     public static (byte[] Header, int Consumed)? Rewrite(ReadOnlySpan<byte> s, PathRewriter paths)
     {
+        if (Parse(s) is not (var interpreter, var args, var consumed) || interpreter.Length == 0)
+            return null;
+        var mapped = paths.MapPath(interpreter);
+        if (mapped is null)
+            return null;
+        return (Encoding.UTF8.GetBytes(Build(mapped, args) + Terminator(s, consumed)), consumed);
+    }
+
+    /// <summary>
+    /// The interpreter a script's header names (a plain "#!" line or pip's trampoline), the
+    /// arguments after it as written (leading blank kept), and how many bytes the header takes
+    /// with its newline. Null when the script starts with neither.
+    /// </summary>
+    public static (string Interpreter, string Args, int Consumed)? Parse(ReadOnlySpan<byte> s)
+    {
         if (!s.StartsWith("#!"u8))
             return null;
         var (line1, end1) = Line(s, 0);
-        string interpreter, args;
-        int consumed;
-        string terminator;
-        if (line1.TrimEnd() == "#!/bin/sh" && end1 < s.Length)
+        if (line1.TrimEnd() != "#!/bin/sh" || end1 >= s.Length)
         {
-            var (line2, end2) = Line(s, end1);
-            var (line3, end3) = end2 < s.Length ? Line(s, end2) : ("", end2);
-            if (!line2.StartsWith(TrampolineExec, StringComparison.Ordinal) || !line2.EndsWith(TrampolineTail, StringComparison.Ordinal)
-                || line3 != TrampolineEnd)
-                return null;
-            var command = line2[TrampolineExec.Length..^TrampolineTail.Length];
-            if (command.StartsWith('"'))
-            {
-                var close = command.IndexOf('"', 1);
-                if (close < 0)
-                    return null;
-                interpreter = command[1..close];
-                args = command[(close + 1)..];
-            }
-            else
-                (interpreter, args) = SplitFirstWord(command);
-            consumed = end3;
-            terminator = Terminator(s, end3);
+            var (word, tail) = SplitFirstWord(line1[2..].TrimStart(' ', '\t').TrimEnd('\r'));
+            return (word, tail, end1);
         }
-        else
-        {
-            (interpreter, args) = SplitFirstWord(line1[2..].TrimStart(' ', '\t'));
-            consumed = end1;
-            terminator = Terminator(s, end1);
-        }
-
-        var mapped = paths.MapPath(interpreter);
-        if (mapped is null || interpreter.Length == 0)
+        var (line2, end2) = Line(s, end1);
+        var (line3, end3) = end2 < s.Length ? Line(s, end2) : ("", end2);
+        if (!line2.StartsWith(TrampolineExec, StringComparison.Ordinal) || !line2.EndsWith(TrampolineTail, StringComparison.Ordinal)
+            || line3 != TrampolineEnd)
             return null;
-        return (Encoding.UTF8.GetBytes(Build(mapped, args) + terminator), consumed);
+        var command = line2[TrampolineExec.Length..^TrampolineTail.Length];
+        if (!command.StartsWith('"'))
+        {
+            var (word, tail) = SplitFirstWord(command);
+            return (word, tail, end3);
+        }
+        var close = command.IndexOf('"', 1); // pip quotes a path with a space
+        return close < 0 ? null : (command[1..close], command[(close + 1)..], end3);
     }
 
     /// <summary>What pip would write for this interpreter: plain when short and space-free, else the trampoline.</summary>
@@ -100,5 +98,6 @@ internal static class Shebang
         return (Encoding.UTF8.GetString(s[start..end]), nl < 0 ? s.Length : end + 1);
     }
 
-    static string Terminator(ReadOnlySpan<byte> s, int next) => next > 0 && s[next - 1] == '\n' ? "\n" : "";
+    static string Terminator(ReadOnlySpan<byte> s, int next)
+        => next > 1 && s[next - 1] == '\n' && s[next - 2] == '\r' ? "\r\n" : next > 0 && s[next - 1] == '\n' ? "\n" : "";
 }
