@@ -10,15 +10,21 @@ namespace Kslurm.Tests.Kpy;
 [Trait("Tier", "Cluster")]
 public class KpyClusterTests
 {
-    internal static ClusterUser WithSavedDemo(string name, bool addLinks = false)
+    /// <summary>A cluster user with a pipdir, the demo wheel in ~/wheels and a TMPDIR of its own on the login node.</summary>
+    internal static ClusterUser WithPipdirAndWheels(out string wheels)
     {
         var u = new ClusterUser();
-        var pipdir = Path.Combine(u.Home, "pipdir");
-        Expect.Ok(u.Tool("kslurm", "config", "pipdir", pipdir));
-        var wheels = Path.Combine(u.Home, "wheels");
+        Expect.Ok(u.Tool("kslurm", "config", "pipdir", Path.Combine(u.Home, "pipdir")));
+        wheels = Path.Combine(u.Home, "wheels");
         DemoWheel.WriteTo(wheels);
         new Sandbox().Exec("chown", ["-R", $"{u.Name}:", wheels]);
         u.Env["TMPDIR"] = Path.Combine(u.Home, "login-tmp");
+        return u;
+    }
+
+    internal static ClusterUser WithSavedDemo(string name, bool addLinks = false)
+    {
+        var u = WithPipdirAndWheels(out var wheels);
         var init = $"eval \"$({Cluster.Tool("kpy")} init bash)\"";
         Expect.Ok(u.Run("bash", ["-c", $"mkdir -p \"$TMPDIR\"; {init}; kpy create {name} 2>/dev/null"]));
         // an editable project inside the venv (as `pip install -e` of a checkout in <venv>/src):

@@ -16,13 +16,7 @@ public class KpyImageTests
 
     static ClusterUser SavedWithImage(string name)
     {
-        var u = new ClusterUser();
-        var pipdir = Path.Combine(u.Home, "pipdir");
-        Expect.Ok(u.Tool("kslurm", "config", "pipdir", pipdir));
-        var wheels = Path.Combine(u.Home, "wheels");
-        DemoWheel.WriteTo(wheels);
-        new Sandbox().Exec("chown", ["-R", $"{u.Name}:", wheels]);
-        u.Env["TMPDIR"] = Path.Combine(u.Home, "login-tmp");
+        var u = KpyClusterTests.WithPipdirAndWheels(out var wheels);
         u.Env["KPY"] = Cluster.Tool("kpy");
         // python3 -m venv (kpy create), then pip installs a real wheel with a console script
         // (Debian's wheel) and the demo wheel
