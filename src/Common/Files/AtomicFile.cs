@@ -14,31 +14,12 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> writer, UnixFileMode? mode = null)
     {
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        mode ??= File.Exists(full) ? File.GetUnixFileMode(full) : DefaultMode;
-        var tmp = TempBeside(full);
-        try
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        TryWrite(full, open =>
         {
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = mode,
-            };
-            using (var fs = new FileStream(tmp, options))
-            {
-                writer(fs);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(tmp);
-            throw;
-        }
-        SyncDirectory(dir);
+            writer(open());
+            return true;
+        }, mode ?? (File.Exists(full) ? File.GetUnixFileMode(full) : DefaultMode));
     }
 
     /// <summary>
