@@ -120,9 +120,10 @@ public sealed partial class VenvStore
         {
             File.WriteAllBytes(recordFile, record);
             // -all-root: the image is the same whoever mounts it; level 3: saving costs about what
-            // the archive does, and reading zstd is as fast at any level.
+            // the archive does, and reading zstd is as fast at any level. -mem 32M: peak RSS 51 MB
+            // for a 30k-entry venv and 98 MB at 200k entries (256M: 175 / 161 MB), same speed.
             var r = ChildProcess.Capture([mksquashfs, venv, tmp, "-comp", "zstd", "-Xcompression-level", "3", "-no-xattrs",
-                "-all-root", "-noappend", "-quiet", "-no-progress", "-mem", "256M",
+                "-all-root", "-noappend", "-quiet", "-no-progress", "-mem", "32M",
                 "-p", $"{VenvMeta.FileName} f 444 0 0 cat {ShellQuote.Quote(recordFile)}",
                 "-e", VenvMeta.FileName]);
             if (r.ExitCode != 0)
