@@ -19,17 +19,34 @@ internal static class ArchivePath
     {
         if (name.Length == 0 || name[0] == '/')
             return null;
+        // Span-based: this runs for every entry of an archive (a string[] per name showed in
+        // load profiles). Most names are already clean and are returned as they are.
+        ReadOnlySpan<char> text = name;
         bool clean = true;
-        foreach (string c in name.Split('/'))
+        foreach (Range part in text.Split('/'))
         {
-            if (c == "..")
+            ReadOnlySpan<char> c = text[part];
+            if (c is "..")
                 return null;
-            if (c.Length == 0 || c == ".")
+            if (c.Length == 0 || c is ".")
                 clean = false;
         }
         if (clean)
             return name;
-        return string.Join('/', name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(c => c != "."));
+        // The components that are not empty or ".", joined by single slashes.
+        Span<char> kept = name.Length <= 512 ? stackalloc char[name.Length] : new char[name.Length];
+        int length = 0;
+        foreach (Range part in text.Split('/'))
+        {
+            ReadOnlySpan<char> c = text[part];
+            if (c.Length == 0 || c is ".")
+                continue;
+            if (length > 0)
+                kept[length++] = '/';
+            c.CopyTo(kept[length..]);
+            length += c.Length;
+        }
+        return new string(kept[..length]);
     }
 
     /// <summary>
@@ -39,9 +56,14 @@ internal static class ArchivePath
     /// </summary>
     public static bool IsRoot(string name)
     {
-        foreach (string c in name.Split('/'))
-            if (c.Length > 0 && c != ".")
+        // Span-based, no string[] per entry: it runs for every entry.
+        ReadOnlySpan<char> text = name;
+        foreach (Range part in text.Split('/'))
+        {
+            ReadOnlySpan<char> c = text[part];
+            if (c.Length > 0 && c is not ".")
                 return false;
+        }
         return true;
     }
 
