@@ -10,7 +10,11 @@ internal sealed class ByteRing
 {
     private readonly byte[] _buffer;
     private readonly object _lock = new();
-    private readonly Queue<Slot> _slots = new(); // reserved, oldest first
+    // Reserved pieces, oldest first, by their end; the oldest one's number is _oldest. Pieces
+    // given back out of order wait in _free until every older one is back too.
+    private readonly Queue<long> _ends = new();
+    private readonly HashSet<long> _free = new();
+    private long _oldest, _next; // numbers of the oldest piece held and of the next one
     private long _head, _tail; // bytes reserved / given back since the start (positions mod length)
     private bool _closed;
     private int _waiting;
@@ -21,14 +25,9 @@ internal sealed class ByteRing
 
     public byte[] Buffer => _buffer;
 
-    /// <summary>A piece of the ring: <see cref="Offset"/> and <see cref="Length"/> in <see cref="Buffer"/>.</summary>
-    public sealed class Slot
-    {
-        public int Offset;
-        public int Length;
-        internal long End;
-        internal bool Free;
-    }
+    /// <summary>A piece of the ring: <see cref="Offset"/> and <see cref="Length"/> in <see cref="Buffer"/>.
+    /// A struct: one is reserved per file, and an object each was garbage to collect.</summary>
+    public readonly record struct Slot(int Offset, int Length, long Number);
 
     /// <summary>Waits until <paramref name="length"/> contiguous bytes (at most <see cref="Size"/>)
     /// are free; null when the ring was closed.</summary>
@@ -48,9 +47,8 @@ internal sealed class ByteRing
                 if (_head + skip + length - _tail <= _buffer.Length)
                 {
                     _head += skip + length;
-                    var slot = new Slot { Offset = skip > 0 ? 0 : at, Length = length, End = _head };
-                    _slots.Enqueue(slot);
-                    return slot;
+                    _ends.Enqueue(_head);
+                    return new Slot(skip > 0 ? 0 : at, length, _next++);
                 }
                 _waiting++;
                 Monitor.Wait(_lock);
@@ -65,12 +63,12 @@ internal sealed class ByteRing
         lock (_lock)
         {
             foreach (Slot s in slots)
-                s.Free = true;
+                _free.Add(s.Number);
             bool moved = false;
-            while (_slots.TryPeek(out Slot? first) && first.Free)
+            while (_free.Remove(_oldest))
             {
-                _tail = first.End;
-                _slots.Dequeue();
+                _tail = _ends.Dequeue();
+                _oldest++;
                 moved = true;
             }
             if (moved && _waiting > 0)

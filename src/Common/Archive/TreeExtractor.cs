@@ -60,7 +60,10 @@ internal sealed class TreeExtractor
 
     private sealed record DirMeta(string Rel, UnixFileMode Mode, long Seconds, long Nanoseconds);
     private sealed record LinkMeta(string Rel, string Target, long Seconds, long Nanoseconds);
-    private sealed record WriteJob(string Rel, string Full, ByteRing.Slot? Slot, UnixFileMode Mode, long Seconds, long Nanoseconds);
+    // A struct, as its Slot: one per file, handed to a writer in a batch (an object each was
+    // garbage to collect). Name is the file's name in its folder (the key already made for the
+    // tree), Full its whole path, for the folder and for messages.
+    private readonly record struct WriteJob(string Rel, string Name, string Full, ByteRing.Slot? Slot, UnixFileMode Mode, long Seconds, long Nanoseconds);
 
     private readonly string _target;
     private readonly ExtractOptions _options;
@@ -70,6 +73,7 @@ internal sealed class TreeExtractor
     private string _lastParent = "";                    // entries come folder by folder: the last
     private Node? _lastParentNode;                      // parent checked, reused while it repeats
     private readonly HashSet<string> _excluded = new(StringComparer.Ordinal);
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _excludedSpans;
     private readonly List<DirMeta?> _dirs = new();
     private readonly List<LinkMeta> _symlinks = new();
     private readonly List<(string Rel, string Target)> _hardlinks = new();
@@ -96,6 +100,7 @@ internal sealed class TreeExtractor
         _target = Path.GetFullPath(targetDir).TrimEnd('/');
         _options = options;
         _archive = options.ArchiveName ?? "archive";
+        _excludedSpans = _excluded.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public ArchiveStats Run(Stream tar)
@@ -239,7 +244,6 @@ internal sealed class TreeExtractor
         if (parent.Children!.TryGetValue(leaf, out Node? existing) && !(type == TarEntryType.Directory && existing.Kind == Kind.Directory))
             throw Refuse(name, "appears twice in the archive");
 
-        string full = _target + "/" + rel;
         switch (type)
         {
             case TarEntryType.Directory:
@@ -260,7 +264,7 @@ internal sealed class TreeExtractor
                     break;
                 }
                 // Owner-writable until the end, so that a read-only directory can be filled.
-                PosixIo.MkDir(full, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                PosixIo.MkDir(_target + "/" + rel, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
                 parent.Children[leaf] = new Node(Kind.Directory) { DirIndex = _dirs.Count };
                 _dirs.Add(meta);
                 _dirCount++;
@@ -270,7 +274,7 @@ internal sealed class TreeExtractor
             case TarEntryType.V7RegularFile:
             case TarEntryType.ContiguousFile:
                 parent.Children[leaf] = FileNode;
-                ExtractFile(entry, rel, full);
+                ExtractFile(entry, rel, leaf);
                 break;
 
             case TarEntryType.HardLink:
@@ -308,9 +312,11 @@ internal sealed class TreeExtractor
     {
         if (_options.Exclude == null)
             return false;
-        for (int slash = rel.IndexOf('/'); slash >= 0; slash = rel.IndexOf('/', slash + 1))
-            if (_excluded.Contains(rel[..slash]))
-                return true;
+        // Is a folder above it excluded? Looked up by span: no substring per level and entry.
+        if (_excluded.Count > 0)
+            for (int slash = rel.IndexOf('/'); slash >= 0; slash = rel.IndexOf('/', slash + 1))
+                if (_excludedSpans.Contains(rel.AsSpan(0, slash)))
+                    return true;
         if (!_options.Exclude(rel))
             return false;
         _excluded.Add(rel);
@@ -378,8 +384,9 @@ internal sealed class TreeExtractor
         return node;
     }
 
-    private void ExtractFile(TarEntry entry, string rel, string full)
+    private void ExtractFile(TarEntry entry, string rel, string name)
     {
+        string full = _target + "/" + rel;
         long size = entry.Length;
         UnixFileMode mode = entry.Mode & ArchivePath.PermissionBits & ~_umask;
         (long sec, long nsec) = MTime(entry);
@@ -401,17 +408,17 @@ internal sealed class TreeExtractor
                 {
                     ReadArchive(() =>
                     {
-                        (data ?? throw new EndOfStreamException("entry without data")).ReadExactly(_ring.Buffer, slot.Offset, slot.Length);
+                        (data ?? throw new EndOfStreamException("entry without data")).ReadExactly(_ring.Buffer, slot.Value.Offset, slot.Value.Length);
                         return 0;
                     });
                 }
                 catch
                 {
-                    _ring.Release(slot);
+                    _ring.Release(slot.Value);
                     throw;
                 }
             }
-            _batch.Add(new WriteJob(rel, full, slot, mode, sec, nsec));
+            _batch.Add(new WriteJob(rel, name, full, slot, mode, sec, nsec));
             _batchBytes += (int)size;
             if (_batch.Count >= BatchFiles || _batchBytes >= BatchBytes)
                 HandOver();
@@ -491,7 +498,7 @@ internal sealed class TreeExtractor
             return;
         if (!_batches.Add(_batch))
         {
-            _ring.Release(_batch.Where(j => j.Slot != null).Select(j => j.Slot!));
+            _ring.Release(_batch.Where(j => j.Slot != null).Select(j => j.Slot!.Value));
             Volatile.Read(ref _writeError)?.Throw();
             throw new OperationCanceledException();
         }
@@ -596,8 +603,8 @@ internal sealed class TreeExtractor
                             _ring.Close();
                         }
                     }
-                    if (job.Slot != null)
-                        done.Add(job.Slot);
+                    if (job.Slot is { } slot)
+                        done.Add(slot);
                 }
                 _ring.Release(done);
                 done.Clear();
@@ -615,11 +622,10 @@ internal sealed class TreeExtractor
         private string _path = "";
         private int _fd = -1;
 
-        // The handle of the folder of FULL, and the file's name in it.
-        public int For(string full, out string name)
+        // The handle of the folder of FULL (its path compared as a span: no string per file).
+        public int For(string full)
         {
             int slash = full.LastIndexOf('/');
-            name = full[(slash + 1)..];
             if (_fd < 0 || !full.AsSpan(0, slash).SequenceEqual(_path))
             {
                 Close();
@@ -639,10 +645,10 @@ internal sealed class TreeExtractor
 
     private void WriteFile(WriteJob job, Folder folder)
     {
-        ReadOnlySpan<byte> content = job.Slot == null ? default : _ring.Buffer.AsSpan(job.Slot.Offset, job.Slot.Length);
+        ReadOnlySpan<byte> content = job.Slot is { } s ? _ring.Buffer.AsSpan(s.Offset, s.Length) : default;
         var transformed = false;
-        if (_options.Transform != null && job.Slot != null
-            && _options.Transform(job.Rel, _ring.Buffer.AsMemory(job.Slot.Offset, job.Slot.Length)) is { } changed)
+        if (_options.Transform != null && job.Slot is { } slot
+            && _options.Transform(job.Rel, _ring.Buffer.AsMemory(slot.Offset, slot.Length)) is { } changed)
         {
             content = changed;
             transformed = true;
@@ -653,7 +659,7 @@ internal sealed class TreeExtractor
             transformed = true;
         }
         // Created with its final mode (the umask is already out of it): no chmod afterwards.
-        int fd = PosixIo.CreateAt(folder.For(job.Full, out string name), name, job.Mode, job.Full);
+        int fd = PosixIo.CreateAt(folder.For(job.Full), job.Name, job.Mode, job.Full);
         try
         {
             if (!content.IsEmpty)
@@ -729,14 +735,24 @@ internal sealed class TreeExtractor
     {
         seconds = nanoseconds = 0;
         bool negative = text.StartsWith('-');
-        string[] parts = text.TrimStart('-').Split('.');
-        if (parts.Length > 2 || !long.TryParse(parts[0], System.Globalization.NumberStyles.None, null, out seconds))
+        // Spans, not Split and PadRight: Python's tarfile writes this record for every entry.
+        ReadOnlySpan<char> number = text.AsSpan().TrimStart('-');
+        int dot = number.IndexOf('.');
+        ReadOnlySpan<char> whole = dot < 0 ? number : number[..dot];
+        if (!long.TryParse(whole, System.Globalization.NumberStyles.None, null, out seconds))
             return false;
-        if (parts.Length == 2)
+        if (dot >= 0)
         {
-            string frac = parts[1].Length > 9 ? parts[1][..9] : parts[1].PadRight(9, '0');
-            if (!long.TryParse(frac, System.Globalization.NumberStyles.None, null, out nanoseconds))
+            ReadOnlySpan<char> frac = number[(dot + 1)..];
+            if (frac.Contains('.'))
                 return false;
+            // Nanoseconds: the first nine digits, as if padded with zeros to nine.
+            if (frac.Length > 9)
+                frac = frac[..9];
+            if (frac.Length > 0 && !long.TryParse(frac, System.Globalization.NumberStyles.None, null, out nanoseconds))
+                return false;
+            for (int i = frac.Length; i < 9; i++)
+                nanoseconds *= 10;
         }
         if (negative)
         {

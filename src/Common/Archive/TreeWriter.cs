@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Formats.Tar;
+using System.IO.Enumeration;
 using System.Runtime.ExceptionServices;
 using Kslurm.Files;
 
@@ -156,8 +157,8 @@ internal sealed class TreeWriter
                             break;
                         default:
                             bytes += WriteFile(tar, e, item);
-                            if (item.Slot != null)
-                                done.Add(item.Slot);
+                            if (item.Slot is { } slot)
+                                done.Add(slot);
                             files++;
                             break;
                     }
@@ -177,13 +178,13 @@ internal sealed class TreeWriter
 
     private long WriteFile(TarWriter tar, GnuTarEntry e, Item item)
     {
-        if (item.Slot != null)
+        if (item.Slot is { } slot)
         {
             // Preloaded by a reader thread (its batch was waited for); the slot is given back
             // with the batch's.
             if (item.Error != null)
                 throw item.Error;
-            e.DataStream = new MemoryStream(_ring.Buffer, item.Slot.Offset, item.Length, writable: false);
+            e.DataStream = new MemoryStream(_ring.Buffer, slot.Offset, item.Length, writable: false);
             tar.WriteEntry(e);
             return item.Length;
         }
@@ -230,7 +231,10 @@ internal sealed class TreeWriter
         List<string> names;
         try
         {
-            names = Directory.EnumerateFileSystemEntries(full).Select(p => p[(full.Length + 1)..]).ToList();
+            // The names alone (what EnumerateFileSystemEntries lists, hidden ones too), not full
+            // paths cut down to names: one string per entry instead of two.
+            names = new FileSystemEnumerable<string>(full, (ref FileSystemEntry e) => e.FileName.ToString(),
+                new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false }).ToList();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -345,7 +349,8 @@ internal sealed class TreeWriter
             {
                 // Up to the size lstat saw: a file growing meanwhile is cut there, one
                 // shrinking is stored shorter; the header always matches the data.
-                item.Length = PosixIo.Read(fd, _ring.Buffer.AsSpan(item.Slot!.Offset, item.Slot.Length), item.FullPath);
+                ByteRing.Slot slot = item.Slot!.Value;
+                item.Length = PosixIo.Read(fd, _ring.Buffer.AsSpan(slot.Offset, slot.Length), item.FullPath);
             }
             finally
             {

@@ -77,6 +77,54 @@ public class ArchiveDetailTests
         Assert.Equal((seconds, nanoseconds), (s, ns));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("-")]
+    [InlineData("1.5.3")]
+    [InlineData("1..")]
+    [InlineData(".5")]
+    [InlineData("1.12345678z")]
+    [InlineData("+1")]
+    [InlineData(" 1")]
+    [InlineData("1e9")]
+    public void BadPaxTimesAreNotUsed(string text)
+        => Assert.False(TreeExtractor.TryParsePaxTime(text, out _, out _));
+
+    [Fact]
+    public void PaxTimeFractionsArePaddedAndCut()
+    {
+        Assert.True(TreeExtractor.TryParsePaxTime("7.", out long s, out long ns));
+        Assert.Equal((7L, 0L), (s, ns));
+        Assert.True(TreeExtractor.TryParsePaxTime("7.000000001", out s, out ns));
+        Assert.Equal((7L, 1L), (s, ns));
+        Assert.True(TreeExtractor.TryParsePaxTime("7.05", out s, out ns));
+        Assert.Equal((7L, 50_000_000L), (s, ns));
+        // Digits past the ninth are not looked at (as GNU tar, which keeps nanoseconds only).
+        Assert.True(TreeExtractor.TryParsePaxTime("7.123456789x", out s, out ns));
+        Assert.Equal((7L, 123_456_789L), (s, ns));
+    }
+
+    [Fact]
+    public void RingSpaceComesBackOnlyWhenEveryOlderPieceIsBack()
+    {
+        var ring = new ByteRing(100);
+        ByteRing.Slot a = ring.Reserve(40)!.Value, b = ring.Reserve(40)!.Value;
+        Assert.Equal((0, 40), (a.Offset, a.Length));
+        Assert.Equal((40, 40), (b.Offset, b.Length));
+        // b back first: its space is not free while a (older) is held.
+        ring.Release(b);
+        ByteRing.Slot? c = null;
+        var waiter = new Thread(() => c = ring.Reserve(60));
+        waiter.Start();
+        Assert.False(waiter.Join(200));
+        ring.Release(a);
+        Assert.True(waiter.Join(10_000));
+        // 20 bytes left at the end are skipped: a piece never wraps.
+        Assert.Equal((0, 60), (c!.Value.Offset, c.Value.Length));
+        ring.Close();
+        Assert.Null(ring.Reserve(1));
+    }
+
     [Fact]
     public void NamesAreNormalised()
     {
@@ -88,6 +136,17 @@ public class ArchiveDetailTests
         Assert.Null(ArchivePath.Normalise("a/../b"));
         Assert.Null(ArchivePath.Normalise(""));
         Assert.Equal("a..b/..c", ArchivePath.Normalise("a..b/..c"));
+        Assert.Same("lib/x.py", ArchivePath.Normalise("lib/x.py")); // a clean name is kept as it is
+        Assert.Equal("lib/x.py", ArchivePath.Normalise("./lib/./x.py/."));
+        Assert.Null(ArchivePath.Normalise("./a/.."));
+        Assert.Null(ArchivePath.Normalise(".."));
+        string deep = string.Join('/', Enumerable.Repeat("abcdefghij", 100)); // longer than the stack buffer
+        Assert.Equal(deep, ArchivePath.Normalise("./" + deep.Replace("/", "//") + "/"));
+        Assert.Equal(deep, ArchivePath.Normalise(deep));
+        foreach (string root in new[] { "", ".", "./", "/", "//", "./.", "././/" })
+            Assert.True(ArchivePath.IsRoot(root), root);
+        foreach (string other in new[] { "a", "./a", "/a", "a/", "..", "./..", "/./x" })
+            Assert.False(ArchivePath.IsRoot(other), other);
         // UTF-8 byte order: U+FF21 (EF BC A1) before U+1F40D (F0 9F 90 8D); ordinal UTF-16 says the reverse.
         Assert.True(ArchivePath.CompareCodePoints("\uFF21", "🐍") < 0);
         Assert.True(string.CompareOrdinal("\uFF21", "🐍") > 0);
