@@ -185,7 +185,8 @@ public sealed partial class VenvRelocation
     /// </summary>
     internal static bool IsBinary(string rel, ReadOnlySpan<byte> content)
     {
-        var name = rel[(rel.LastIndexOf('/') + 1)..];
+        // The name as a span: this runs for every file of a load (no substring each).
+        var name = rel.AsSpan(rel.LastIndexOf('/') + 1);
         foreach (var ext in BinaryExtensions)
             if (name.EndsWith(ext, StringComparison.OrdinalIgnoreCase))
                 return true;
@@ -196,11 +197,11 @@ public sealed partial class VenvRelocation
 
     internal static ActivatorKind ActivatorOf(string rel)
     {
+        // Spans: this runs for every text file of a load (no substrings each).
         var slash = rel.LastIndexOf('/');
-        var dir = slash < 0 ? "" : rel[..slash];
-        if (dir != "bin")
+        if (slash < 0 || rel.AsSpan(0, slash) is not "bin")
             return ActivatorKind.None;
-        return rel[(slash + 1)..] switch
+        return rel.AsSpan(slash + 1) switch
         {
             "activate" or "activate.sh" or "activate.bash" or "activate.zsh" => ActivatorKind.Bash,
             "activate.csh" => ActivatorKind.Csh,
