@@ -58,7 +58,7 @@ internal sealed class ByteRing
     }
 
     /// <summary>Gives pieces back (any order); the space is reused once everything before it is back too.</summary>
-    public void Release(IEnumerable<Slot> slots)
+    public void Release(params ReadOnlySpan<Slot> slots)
     {
         lock (_lock)
         {
@@ -75,8 +75,6 @@ internal sealed class ByteRing
                 Monitor.PulseAll(_lock);
         }
     }
-
-    public void Release(Slot slot) => Release([slot]);
 
     /// <summary>Wakes and fails every waiting <see cref="Reserve"/> (errors, cancel).</summary>
     public void Close()

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Formats.Tar;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using Kslurm.Files;
 
 namespace Kslurm.Archive;
@@ -82,6 +83,7 @@ internal sealed class TreeExtractor
     private readonly WorkQueue<List<WriteJob>> _batches = new(64);
     private readonly ByteRing _ring = new(RingSize);
     private List<WriteJob> _batch = new(BatchFiles);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<List<WriteJob>> _spareBatches = new(); // written ones, for reuse
     private int _batchBytes;
     private readonly List<Thread> _writers = new();
     private ExceptionDispatchInfo? _writeError; // first failure of a writer thread
@@ -156,12 +158,17 @@ internal sealed class TreeExtractor
             Volatile.Read(ref _writeError)?.Throw();
             _entry = null;
             input.Capture(headerAt);
-            TarEntry? entry = ReadArchive(() =>
+            // Not through ReadArchive: a delegate per entry was garbage to collect.
+            TarEntry? entry;
+            try
             {
-                TarEntry? e = reader.GetNextEntry(copyData: false);
+                entry = reader.GetNextEntry(copyData: false);
                 input.CheckHeaders();
-                return e;
-            });
+            }
+            catch (Exception e) when (IsReadError(e))
+            {
+                throw ReadError(e);
+            }
             if (entry == null)
                 break;
             // .NET decodes names as UTF-8, replacing what is not: the file would be created under
@@ -197,17 +204,22 @@ internal sealed class TreeExtractor
         {
             return read();
         }
-        catch (EndOfStreamException e)
+        catch (Exception e) when (IsReadError(e))
         {
-            throw new KslurmException($"{_archive}: truncated archive: the data ends {Where}",
-                "the file is incomplete (interrupted copy or save?); save the environment again", inner: e);
-        }
-        catch (Exception e) when (e is not KslurmException and not OperationCanceledException and not OutOfMemoryException)
-        {
-            throw new KslurmException($"{_archive}: damaged archive ({Where}): {e.Message}",
-                "the file is corrupt or incomplete; save the environment again", inner: e);
+            throw ReadError(e);
         }
     }
+
+    // A failure of the tar reader or the decompressor, which must become a message naming the
+    // archive and the place in it; ours, a cancel and out-of-memory pass as they are.
+    private static bool IsReadError(Exception e)
+        => e is not KslurmException and not OperationCanceledException and not OutOfMemoryException;
+
+    private KslurmException ReadError(Exception e) => e is EndOfStreamException
+        ? new KslurmException($"{_archive}: truncated archive: the data ends {Where}",
+            "the file is incomplete (interrupted copy or save?); save the environment again", inner: e)
+        : new KslurmException($"{_archive}: damaged archive ({Where}): {e.Message}",
+            "the file is corrupt or incomplete; save the environment again", inner: e);
 
     private KslurmException Refuse(string name, string why)
         => new($"{_archive}: refusing entry '{name}': {why}; nothing more was extracted", Hint);
@@ -406,11 +418,15 @@ internal sealed class TreeExtractor
                 }
                 try
                 {
-                    ReadArchive(() =>
+                    // Not through ReadArchive: a closure and a delegate per file were garbage.
+                    try
                     {
                         (data ?? throw new EndOfStreamException("entry without data")).ReadExactly(_ring.Buffer, slot.Value.Offset, slot.Value.Length);
-                        return 0;
-                    });
+                    }
+                    catch (Exception e) when (IsReadError(e))
+                    {
+                        throw ReadError(e);
+                    }
                 }
                 catch
                 {
@@ -498,11 +514,11 @@ internal sealed class TreeExtractor
             return;
         if (!_batches.Add(_batch))
         {
-            _ring.Release(_batch.Where(j => j.Slot != null).Select(j => j.Slot!.Value));
+            _ring.Release(_batch.Where(j => j.Slot != null).Select(j => j.Slot!.Value).ToArray());
             Volatile.Read(ref _writeError)?.Throw();
             throw new OperationCanceledException();
         }
-        _batch = new List<WriteJob>(BatchFiles);
+        _batch = _spareBatches.TryDequeue(out List<WriteJob>? spare) ? spare : new List<WriteJob>(BatchFiles);
         _batchBytes = 0;
     }
 
@@ -606,8 +622,10 @@ internal sealed class TreeExtractor
                     if (job.Slot is { } slot)
                         done.Add(slot);
                 }
-                _ring.Release(done);
+                _ring.Release(CollectionsMarshal.AsSpan(done));
                 done.Clear();
+                batch.Clear();
+                _spareBatches.Enqueue(batch);
             }
         }
         finally

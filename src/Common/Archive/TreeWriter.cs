@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Formats.Tar;
 using System.IO.Enumeration;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using Kslurm.Files;
 
 namespace Kslurm.Archive;
@@ -164,7 +165,7 @@ internal sealed class TreeWriter
                     }
                 }
                 // Given back once per batch: one lock, not one per file.
-                _ring.Release(done);
+                _ring.Release(CollectionsMarshal.AsSpan(done));
                 done.Clear();
             }
         }
