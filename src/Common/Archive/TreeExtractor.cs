@@ -441,7 +441,13 @@ internal sealed class TreeExtractor
             return;
         }
 
-        // Large file: streamed on this thread, never held in memory.
+        StreamLarge(data, size, rel, full, mode, sec, nsec);
+    }
+
+    // A large file: streamed on this thread, never held in memory. (A method of its own: the
+    // closures below would otherwise be allocated for every file.)
+    private void StreamLarge(Stream? data, long size, string rel, string full, UnixFileMode mode, long sec, long nsec)
+    {
         int fd = PosixIo.Create(full, mode);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
