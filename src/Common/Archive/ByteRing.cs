@@ -4,24 +4,30 @@ namespace Kslurm.Archive;
 /// One fixed buffer from which file contents in flight are cut, in order, and given back in any
 /// order. It is the memory bound of the archive pipelines: the content held never exceeds its
 /// size and nothing is allocated per file (the shared ArrayPool kept every size it had ever
-/// handed out, per thread and per core: 160-260 MB peak for a venv).
+/// handed out, per thread and per core: 160-260 MB peak for a venv). The memory is a
+/// <see cref="PageBuffer"/> (huge pages: the ring is touched whole by any load of a few MB).
 /// </summary>
-internal sealed class ByteRing
+internal sealed unsafe class ByteRing
 {
-    private readonly byte[] _buffer;
+    private readonly PageBuffer _buffer;
     private readonly object _lock = new();
     private readonly Queue<Slot> _slots = new(); // reserved, oldest first
     private long _head, _tail; // bytes reserved / given back since the start (positions mod length)
     private bool _closed;
     private int _waiting;
 
-    public ByteRing(int size) => _buffer = GC.AllocateUninitializedArray<byte>(size);
+    public ByteRing(int size) => _buffer = new PageBuffer(size);
 
     public int Size => _buffer.Length;
 
-    public byte[] Buffer => _buffer;
+    public Span<byte> Span(Slot slot) => _buffer.Slice(slot.Offset, slot.Length);
 
-    /// <summary>A piece of the ring: <see cref="Offset"/> and <see cref="Length"/> in <see cref="Buffer"/>.</summary>
+    public Memory<byte> Memory(Slot slot) => _buffer.Memory.Slice(slot.Offset, slot.Length);
+
+    /// <summary>A read-only stream over a slot's bytes; valid until the slot is released.</summary>
+    public Stream Stream(Slot slot, int length) => new UnmanagedMemoryStream(_buffer.Pointer + slot.Offset, length);
+
+    /// <summary>A piece of the ring: <see cref="Offset"/> and <see cref="Length"/> in its buffer.</summary>
     public sealed class Slot
     {
         public int Offset;
@@ -79,6 +85,9 @@ internal sealed class ByteRing
     }
 
     public void Release(Slot slot) => Release([slot]);
+
+    /// <summary>Unmaps the memory: only after every thread that used the ring has stopped.</summary>
+    public void Free() => _buffer.Release();
 
     /// <summary>Wakes and fails every waiting <see cref="Reserve"/> (errors, cancel).</summary>
     public void Close()

@@ -136,6 +136,7 @@ internal sealed class TreeExtractor
             _batches.Close();
             _ring.Close();
             StopWriters();
+            _ring.Free();
         }
     }
 
@@ -401,7 +402,7 @@ internal sealed class TreeExtractor
                 {
                     ReadArchive(() =>
                     {
-                        (data ?? throw new EndOfStreamException("entry without data")).ReadExactly(_ring.Buffer, slot.Offset, slot.Length);
+                        (data ?? throw new EndOfStreamException("entry without data")).ReadExactly(_ring.Span(slot));
                         return 0;
                     });
                 }
@@ -639,10 +640,10 @@ internal sealed class TreeExtractor
 
     private void WriteFile(WriteJob job, Folder folder)
     {
-        ReadOnlySpan<byte> content = job.Slot == null ? default : _ring.Buffer.AsSpan(job.Slot.Offset, job.Slot.Length);
+        ReadOnlySpan<byte> content = job.Slot == null ? default : _ring.Span(job.Slot);
         var transformed = false;
         if (_options.Transform != null && job.Slot != null
-            && _options.Transform(job.Rel, _ring.Buffer.AsMemory(job.Slot.Offset, job.Slot.Length)) is { } changed)
+            && _options.Transform(job.Rel, _ring.Memory(job.Slot)) is { } changed)
         {
             content = changed;
             transformed = true;

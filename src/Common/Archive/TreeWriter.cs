@@ -99,6 +99,7 @@ internal sealed class TreeWriter
             walker.Join();
             foreach (Thread t in readers)
                 t.Join();
+            _ring.Free();
         }
     }
 
@@ -183,7 +184,7 @@ internal sealed class TreeWriter
             // with the batch's.
             if (item.Error != null)
                 throw item.Error;
-            e.DataStream = new MemoryStream(_ring.Buffer, item.Slot.Offset, item.Length, writable: false);
+            e.DataStream = _ring.Stream(item.Slot, item.Length);
             tar.WriteEntry(e);
             return item.Length;
         }
@@ -345,7 +346,7 @@ internal sealed class TreeWriter
             {
                 // Up to the size lstat saw: a file growing meanwhile is cut there, one
                 // shrinking is stored shorter; the header always matches the data.
-                item.Length = PosixIo.Read(fd, _ring.Buffer.AsSpan(item.Slot!.Offset, item.Slot.Length), item.FullPath);
+                item.Length = PosixIo.Read(fd, _ring.Span(item.Slot!), item.FullPath);
             }
             finally
             {
