@@ -217,10 +217,20 @@ EOF
     fi
 }
 
+# write_slurm_conf AFFINITY <OWN_LINES: slurm.conf from the shared lines and the cluster's
+# own (where its daemons live, its nodes and partitions); a change restarts the daemons.
+write_slurm_conf() {
+    if {
+        echo "# Written by $MARK ($MODE mode); the next \"up\" rewrites it."
+        slurm_conf_common "$1"
+        echo
+        cat
+    } | write_file "$ETC/slurm.conf" 644 root:root; then SLURM_CONF_CHANGED=1; fi
+}
+
 # slurm_conf_common AFFINITY: the slurm.conf lines both clusters share (auth, scheduling,
 # accounting, fair share), so that tests see the same policies on either. AFFINITY=no leaves
-# task/affinity out (tasks cannot be pinned to cores that do not exist). The caller adds
-# where its daemons live, its nodes and its partitions.
+# task/affinity out (tasks cannot be pinned to cores that do not exist).
 slurm_conf_common() {
     local track=proctrack/linuxproc gather=jobacct_gather/linux tasks=task/none
     if [[ $MODE == cgroup ]]; then

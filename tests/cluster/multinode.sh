@@ -121,11 +121,7 @@ esac
 exit 0
 EOF
 
-    if {
-        echo "# Written by $MARK ($MODE mode, $NNODES nodes); the next \"up\" rewrites it."
-        slurm_conf_common yes
-        cat <<EOF
-
+    write_slurm_conf yes <<EOF
 # The login node runs the controller and accounting, the nodes run the jobs
 SlurmctldHost=$LOGIN($LOGIN_ADDR)
 SlurmdSpoolDir=$SPOOL
@@ -136,7 +132,6 @@ AccountingStorageHost=$LOGIN_ADDR
 ${nodes}PartitionName=debug Nodes=ALL Default=YES MaxTime=$PARTITION_MAXTIME State=UP
 PartitionName=gpu Nodes=$GPU_NODE MaxTime=$PARTITION_MAXTIME State=UP
 EOF
-    } | write_file "$ETC/slurm.conf" 644 root:root; then SLURM_CONF_CHANGED=1; fi
     write_gres_conf "$GPU_NODE" "$DIR/dev/$GPU_NODE"
     write_slurmdbd_conf
 

@@ -144,11 +144,7 @@ esac
 exit 0
 EOF
 
-    if {
-        echo "# Written by $MARK ($MODE mode); the next \"up\" rewrites it."
-        slurm_conf_common "$cores"
-        cat <<EOF
-
+    write_slurm_conf "$cores" <<EOF
 # This machine is controller and only node, and serves accounting
 SlurmctldHost=$NODE(127.0.0.1)
 SlurmdSpoolDir=$DIR/state/slurmd
@@ -160,7 +156,6 @@ NodeName=$NODE NodeAddr=127.0.0.1 $hw Gres=gpu:$GPUS State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=$PARTITION_MAXTIME State=UP
 PartitionName=gpu Nodes=ALL MaxTime=$PARTITION_MAXTIME State=UP
 EOF
-    } | write_file "$ETC/slurm.conf" 644 root:root; then SLURM_CONF_CHANGED=1; fi
     write_gres_conf "$NODE" "$DIR/dev"
     write_slurmdbd_conf
     say "configuration: $MODE mode, $hw, gpu:$GPUS" \
