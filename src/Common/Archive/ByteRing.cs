@@ -4,11 +4,12 @@ namespace Kslurm.Archive;
 /// One fixed buffer from which file contents in flight are cut, in order, and given back in any
 /// order. It is the memory bound of the archive pipelines: the content held never exceeds its
 /// size and nothing is allocated per file (the shared ArrayPool kept every size it had ever
-/// handed out, per thread and per core: 160-260 MB peak for a venv).
+/// handed out, per thread and per core: 160-260 MB peak for a venv). The memory is a
+/// <see cref="PageBuffer"/> (huge pages: the ring is touched whole by any load of a few MB).
 /// </summary>
-internal sealed class ByteRing
+internal sealed unsafe class ByteRing
 {
-    private readonly byte[] _buffer;
+    private readonly PageBuffer _buffer;
     private readonly object _lock = new();
     // Reserved pieces, oldest first, by their end; the oldest one's number is _oldest. Pieces
     // given back out of order wait in _free until every older one is back too.
@@ -19,13 +20,18 @@ internal sealed class ByteRing
     private bool _closed;
     private int _waiting;
 
-    public ByteRing(int size) => _buffer = GC.AllocateUninitializedArray<byte>(size);
+    public ByteRing(int size) => _buffer = new PageBuffer(size);
 
     public int Size => _buffer.Length;
 
-    public byte[] Buffer => _buffer;
+    public Span<byte> Span(Slot slot) => _buffer.Slice(slot.Offset, slot.Length);
 
-    /// <summary>A piece of the ring: <see cref="Offset"/> and <see cref="Length"/> in <see cref="Buffer"/>.
+    public Memory<byte> Memory(Slot slot) => _buffer.Memory.Slice(slot.Offset, slot.Length);
+
+    /// <summary>A read-only stream over a slot's bytes; valid until the slot is released.</summary>
+    public Stream Stream(Slot slot, int length) => new UnmanagedMemoryStream(_buffer.Pointer + slot.Offset, length);
+
+    /// <summary>A piece of the ring: <see cref="Offset"/> and <see cref="Length"/> in its buffer.
     /// A struct: one is reserved per file, and an object each was garbage to collect.</summary>
     public readonly record struct Slot(int Offset, int Length, long Number);
 
@@ -75,6 +81,9 @@ internal sealed class ByteRing
                 Monitor.PulseAll(_lock);
         }
     }
+
+    /// <summary>Unmaps the memory: only after every thread that used the ring has stopped.</summary>
+    public void Free() => _buffer.Release();
 
     /// <summary>Wakes and fails every waiting <see cref="Reserve"/> (errors, cancel).</summary>
     public void Close()

@@ -143,6 +143,7 @@ internal sealed class TreeExtractor
             _batches.Close();
             _ring.Close();
             StopWriters();
+            _ring.Free();
         }
     }
 
@@ -421,7 +422,7 @@ internal sealed class TreeExtractor
                     // Not through ReadArchive: a closure and a delegate per file were garbage.
                     try
                     {
-                        (data ?? throw new EndOfStreamException("entry without data")).ReadExactly(_ring.Buffer, slot.Value.Offset, slot.Value.Length);
+                        (data ?? throw new EndOfStreamException("entry without data")).ReadExactly(_ring.Span(slot.Value));
                     }
                     catch (Exception e) when (IsReadError(e))
                     {
@@ -669,10 +670,10 @@ internal sealed class TreeExtractor
 
     private void WriteFile(WriteJob job, Folder folder)
     {
-        ReadOnlySpan<byte> content = job.Slot is { } s ? _ring.Buffer.AsSpan(s.Offset, s.Length) : default;
+        ReadOnlySpan<byte> content = job.Slot is { } s ? _ring.Span(s) : default;
         var transformed = false;
         if (_options.Transform != null && job.Slot is { } slot
-            && _options.Transform(job.Rel, _ring.Buffer.AsMemory(slot.Offset, slot.Length)) is { } changed)
+            && _options.Transform(job.Rel, _ring.Memory(slot)) is { } changed)
         {
             content = changed;
             transformed = true;

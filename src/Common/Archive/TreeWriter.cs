@@ -101,6 +101,7 @@ internal sealed class TreeWriter
             walker.Join();
             foreach (Thread t in readers)
                 t.Join();
+            _ring.Free();
         }
     }
 
@@ -185,7 +186,7 @@ internal sealed class TreeWriter
             // with the batch's.
             if (item.Error != null)
                 throw item.Error;
-            e.DataStream = new MemoryStream(_ring.Buffer, slot.Offset, item.Length, writable: false);
+            e.DataStream = _ring.Stream(slot, item.Length);
             tar.WriteEntry(e);
             return item.Length;
         }
@@ -350,8 +351,7 @@ internal sealed class TreeWriter
             {
                 // Up to the size lstat saw: a file growing meanwhile is cut there, one
                 // shrinking is stored shorter; the header always matches the data.
-                ByteRing.Slot slot = item.Slot!.Value;
-                item.Length = PosixIo.Read(fd, _ring.Buffer.AsSpan(slot.Offset, slot.Length), item.FullPath);
+                item.Length = PosixIo.Read(fd, _ring.Span(item.Slot!.Value), item.FullPath);
             }
             finally
             {

@@ -124,9 +124,9 @@ public sealed class ZstdCompressStream : Stream
         while (true)
         {
             Chunk c = _filling ??= RentChunk();
-            if (c.Length == c.Input.Length)
+            if (c.Length == c.Capacity)
                 c.Reserve(1, _chunkSize); // grows geometrically: small inputs stay small
-            int n = input.Read(c.Input, c.Length, c.Input.Length - c.Length);
+            int n = input.Read(c.Input!.Slice(c.Length, Math.Min(c.Capacity, _chunkSize) - c.Length));
             if (n == 0)
                 return;
             c.Length += n;
@@ -144,7 +144,7 @@ public sealed class ZstdCompressStream : Stream
             Chunk c = _filling ??= RentChunk();
             int n = Math.Min(buffer.Length, _chunkSize - c.Length);
             c.Reserve(n, _chunkSize);
-            buffer[..n].CopyTo(c.Input.AsSpan(c.Length));
+            buffer[..n].CopyTo(c.Input!.Span[c.Length..]);
             c.Length += n;
             _bytesIn += n;
             buffer = buffer[n..];
@@ -162,10 +162,10 @@ public sealed class ZstdCompressStream : Stream
     public override void WriteByte(byte value)
     {
         Chunk? c = _filling;
-        if (c != null && c.Length < c.Input.Length && c.Length < _chunkSize - 1 && !_disposed && _fault == null)
+        if (c != null && c.Length < c.Capacity && c.Length < _chunkSize - 1 && !_disposed && _fault == null)
         {
             // Fast path: room in the current chunk and it will not become full.
-            c.Input[c.Length++] = value;
+            c.Input!.Span[c.Length++] = value;
             _bytesIn++;
             return;
         }
@@ -321,7 +321,7 @@ public sealed class ZstdCompressStream : Stream
             throw Fail(new IOException($"zstd: compression failed ({c.Error})"));
         try
         {
-            _output.Write(c.Output!, 0, c.OutputLength);
+            _output.Write(c.Output!.Slice(0, c.OutputLength));
         }
         catch (Exception e)
         {
@@ -441,12 +441,13 @@ public sealed class ZstdCompressStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>One unit of work: an input chunk and the frame compressed from it. Buffers are
-    /// sized to need (a small input never allocates a full chunk) and reused for later chunks.</summary>
+    /// sized to need (a small input never allocates a full chunk) and reused for later chunks;
+    /// <see cref="PageBuffer"/>s, as they are touched whole.</summary>
     private sealed class Chunk
     {
-        public byte[] Input = [];
+        public PageBuffer? Input;
         public int Length;
-        public byte[]? Output;
+        public PageBuffer? Output;
         public int OutputLength;
         public string? Error;
         public readonly ManualResetEventSlim Done = new(false, spinCount: 0);
@@ -456,33 +457,39 @@ public sealed class ZstdCompressStream : Stream
         {
             int bound = checked((int)ZstdNative.CompressBound((nuint)Length));
             if (Output == null || Output.Length < bound)
-                Output = GC.AllocateUninitializedArray<byte>(bound);
-            nuint r;
-            // GetArrayDataReference gives a valid pointer even for a zero-length input.
-            fixed (byte* src = &MemoryMarshal.GetArrayDataReference(Input))
-            fixed (byte* dst = &MemoryMarshal.GetArrayDataReference(Output))
-                r = ZstdNative.Compress2(cctx, dst, (nuint)Output.Length, src, (nuint)Length);
+            {
+                Output?.Release();
+                Output = new PageBuffer(bound);
+            }
+            byte empty = 0; // a valid pointer for a zero-length input
+            byte* src = Input != null ? Input.Pointer : &empty;
+            nuint r = ZstdNative.Compress2(cctx, Output.Pointer, (nuint)Output.Length, src, (nuint)Length);
             if (ZstdNative.Failed(r))
                 throw new IOException(ZstdNative.ErrorName(r));
             OutputLength = (int)r;
         }
 
+        public int Capacity => Input?.Length ?? 0;
+
         // Makes room for `count` more bytes, growing geometrically up to the chunk size.
         public void Reserve(int count, int chunkSize)
         {
             int need = Length + count;
-            if (need <= Input.Length)
+            if (need <= Capacity)
                 return;
-            int size = Math.Min(chunkSize, Math.Max(need, Math.Max(64 << 10, 2 * Input.Length)));
-            byte[] bigger = GC.AllocateUninitializedArray<byte>(size);
-            Input.AsSpan(0, Length).CopyTo(bigger);
+            int size = Math.Min(chunkSize, Math.Max(need, Math.Max(64 << 10, 2 * Capacity)));
+            var bigger = new PageBuffer(size);
+            Input?.Slice(0, Length).CopyTo(bigger.Span);
+            Input?.Release();
             Input = bigger;
         }
 
+        // Only once no worker can touch the chunk (after StopWorkers).
         public void Release()
         {
-            Input = [];
-            Output = null;
+            Input?.Release();
+            Output?.Release();
+            Input = Output = null;
             Done.Dispose();
         }
     }

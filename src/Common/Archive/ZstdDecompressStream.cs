@@ -45,7 +45,7 @@ public sealed class ZstdDecompressStream : Stream
 
     // Input buffer shared by both decoders. It grows to hold a whole frame when the parallel
     // path looks ahead to find where a frame ends.
-    private byte[] _in = new byte[InputBufferSize];
+    private PageBuffer _in = new(InputBufferSize);
     private int _inPos;
     private int _inLen;
     private bool _eof;
@@ -196,7 +196,7 @@ public sealed class ZstdDecompressStream : Stream
                 if (_current != null && _currentPos < _current.DstLength)
                 {
                     int n = _current.DstLength - _currentPos;
-                    destination.Write(_current.Dst!, _currentPos, n);
+                    destination.Write(_current.Dst!.Slice(_currentPos, n));
                     _currentPos += n;
                     _bytesOut += n;
                     continue;
@@ -230,10 +230,9 @@ public sealed class ZstdDecompressStream : Stream
                 nuint ret;
                 ZstdNative.InBuffer inBuf;
                 ZstdNative.OutBuffer outBuf;
-                fixed (byte* src = _in)
                 fixed (byte* dst = buffer)
                 {
-                    inBuf = new ZstdNative.InBuffer { Src = src, Size = (nuint)_inLen, Pos = (nuint)_inPos };
+                    inBuf = new ZstdNative.InBuffer { Src = _in.Pointer, Size = (nuint)_inLen, Pos = (nuint)_inPos };
                     outBuf = new ZstdNative.OutBuffer { Dst = dst, Size = (nuint)buffer.Length, Pos = (nuint)produced };
                     ret = ZstdNative.DecompressStream(_dctx.Value, &outBuf, &inBuf);
                 }
@@ -285,7 +284,7 @@ public sealed class ZstdDecompressStream : Stream
                 int n = Math.Min(buffer.Length, _current.DstLength - _currentPos);
                 if (n > 0)
                 {
-                    _current.Dst.AsSpan(_currentPos, n).CopyTo(buffer);
+                    _current.Dst!.Slice(_currentPos, n).CopyTo(buffer);
                     _currentPos += n;
                     return n;
                 }
@@ -336,7 +335,7 @@ public sealed class ZstdDecompressStream : Stream
                 return;
             }
             Frame f = _free.Count > 0 ? _free.Pop() : NewFrame();
-            f.SetSource(_in.AsSpan(_inPos, length), contentSize);
+            f.SetSource(_in.Slice(_inPos, length), contentSize);
             _inPos += length;
             _sawFrameEnd = true;
             f.Done.Reset();
@@ -368,7 +367,7 @@ public sealed class ZstdDecompressStream : Stream
         if (!Buffered(1))
             return _sawInput ? 0 : -1; // empty input: let the streaming decoder complain
         Buffered(18); // largest frame header; fewer bytes only at the end of input
-        ReadOnlySpan<byte> h = _in.AsSpan(_inPos, _inLen - _inPos);
+        ReadOnlySpan<byte> h = _in.Slice(_inPos, _inLen - _inPos);
         if (h.Length < 6 || BinaryPrimitives.ReadUInt32LittleEndian(h) != FrameMagic)
             return -1;
         byte fhd = h[4];
@@ -397,7 +396,8 @@ public sealed class ZstdDecompressStream : Stream
         {
             if (!Buffered(pos + 3))
                 return -1;
-            int bh = _in[_inPos + pos] | _in[_inPos + pos + 1] << 8 | _in[_inPos + pos + 2] << 16;
+            ReadOnlySpan<byte> b = _in.Slice(_inPos + pos, 3);
+            int bh = b[0] | b[1] << 8 | b[2] << 16;
             int type = (bh >> 1) & 3;
             int blockSize = bh >> 3;
             if (type == 3 || blockSize > MaxBlockSize)
@@ -426,11 +426,15 @@ public sealed class ZstdDecompressStream : Stream
                 return false;
             if (_in.Length - _inPos < count)
             {
-                byte[] target = _in.Length >= count ? _in : GC.AllocateUninitializedArray<byte>(Math.Max(count, 2 * _in.Length));
-                Buffer.BlockCopy(_in, _inPos, target, 0, _inLen - _inPos);
+                PageBuffer target = _in.Length >= count ? _in : new PageBuffer(Math.Max(count, 2 * _in.Length));
+                _in.Slice(_inPos, _inLen - _inPos).CopyTo(target.Span); // may overlap: CopyTo is a memmove
                 _inLen -= _inPos;
                 _inPos = 0;
-                _in = target;
+                if (target != _in)
+                {
+                    _in.Release();
+                    _in = target;
+                }
             }
             Fill();
         }
@@ -440,7 +444,7 @@ public sealed class ZstdDecompressStream : Stream
     // Reads more input after _inLen.
     private void Fill()
     {
-        int n = _input.Read(_in, _inLen, _in.Length - _inLen);
+        int n = _input.Read(_in.Span[_inLen..]);
         if (n == 0)
         {
             _eof = true;
@@ -541,6 +545,7 @@ public sealed class ZstdDecompressStream : Stream
                 foreach (Frame f in _all)
                     f.Release();
                 _all.Clear();
+                _in.Release();
                 _dctx?.Dispose();
             }
             finally
@@ -571,9 +576,9 @@ public sealed class ZstdDecompressStream : Stream
     /// <summary>One whole frame and its decoded content.</summary>
     private sealed class Frame
     {
-        public byte[]? Src;
+        public PageBuffer? Src;
         public int SrcLength;
-        public byte[]? Dst;
+        public PageBuffer? Dst;
         public int DstLength;
         public Exception? Error;
         public readonly ManualResetEventSlim Done = new(false, spinCount: 0);
@@ -581,7 +586,7 @@ public sealed class ZstdDecompressStream : Stream
         public void SetSource(ReadOnlySpan<byte> frame, int contentSize)
         {
             Src = Ensure(Src, frame.Length);
-            frame.CopyTo(Src);
+            frame.CopyTo(Src.Span);
             SrcLength = frame.Length;
             // At least one byte so the pointer below is never null, even for an empty frame.
             Dst = Ensure(Dst, Math.Max(1, contentSize));
@@ -593,30 +598,25 @@ public sealed class ZstdDecompressStream : Stream
         public unsafe void Decode(nint dctx)
         {
             nuint r;
-            fixed (byte* src = Src)
-            fixed (byte* dst = Dst)
-                r = ZstdNative.DecompressDCtx(dctx, dst, (nuint)DstLength, src, (nuint)SrcLength);
+            r = ZstdNative.DecompressDCtx(dctx, Dst!.Pointer, (nuint)DstLength, Src!.Pointer, (nuint)SrcLength);
             if (ZstdNative.Failed(r))
                 throw Corrupt(r, atStart: false, afterFrames: false);
             if (r != (nuint)DstLength)
                 throw new InvalidDataException("zstd: corrupted data (frame content size mismatch)");
         }
 
-        private static byte[] Ensure(byte[]? buffer, int size)
+        private static PageBuffer Ensure(PageBuffer? buffer, int size)
         {
             if (buffer != null && buffer.Length >= size)
                 return buffer;
-            if (buffer != null)
-                ArrayPool<byte>.Shared.Return(buffer);
-            return ArrayPool<byte>.Shared.Rent(size);
+            buffer?.Release();
+            return new PageBuffer(size);
         }
 
         public void Release()
         {
-            if (Src != null)
-                ArrayPool<byte>.Shared.Return(Src);
-            if (Dst != null)
-                ArrayPool<byte>.Shared.Return(Dst);
+            Src?.Release();
+            Dst?.Release();
             Src = Dst = null;
             Done.Dispose();
         }

@@ -48,6 +48,19 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "free")]
     private static partial void Free(IntPtr p);
 
+    // ---- memory (Archive/PageBuffer.cs) ----
+
+    public const int PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MADV_HUGEPAGE = 14;
+
+    [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
+    public static partial void* Mmap(void* addr, nuint length, int prot, int flags, int fd, nint offset);
+
+    [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(void* addr, nuint length);
+
+    [LibraryImport(Lib, EntryPoint = "madvise", SetLastError = true)]
+    public static partial int Madvise(void* addr, nuint length, int advice);
+
     // ---- files, entry by entry (Archive/PosixIo.cs wraps them with errors naming the path) ----
 
     [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]

@@ -108,21 +108,29 @@ public class ArchiveDetailTests
     public void RingSpaceComesBackOnlyWhenEveryOlderPieceIsBack()
     {
         var ring = new ByteRing(100);
-        ByteRing.Slot a = ring.Reserve(40)!.Value, b = ring.Reserve(40)!.Value;
-        Assert.Equal((0, 40), (a.Offset, a.Length));
-        Assert.Equal((40, 40), (b.Offset, b.Length));
-        // b back first: its space is not free while a (older) is held.
-        ring.Release(b);
-        ByteRing.Slot? c = null;
-        var waiter = new Thread(() => c = ring.Reserve(60));
-        waiter.Start();
-        Assert.False(waiter.Join(200));
-        ring.Release(a);
-        Assert.True(waiter.Join(10_000));
-        // 20 bytes left at the end are skipped: a piece never wraps.
-        Assert.Equal((0, 60), (c!.Value.Offset, c.Value.Length));
-        ring.Close();
-        Assert.Null(ring.Reserve(1));
+        int n = ring.Size; // whole pages
+        try
+        {
+            ByteRing.Slot a = ring.Reserve(2 * n / 5)!.Value, b = ring.Reserve(2 * n / 5)!.Value;
+            Assert.Equal((0, 2 * n / 5), (a.Offset, a.Length));
+            Assert.Equal((2 * n / 5, 2 * n / 5), (b.Offset, b.Length));
+            // b back first: its space is not free while a (older) is held.
+            ring.Release(b);
+            ByteRing.Slot? c = null;
+            var waiter = new Thread(() => c = ring.Reserve(3 * n / 5));
+            waiter.Start();
+            Assert.False(waiter.Join(200));
+            ring.Release(a);
+            Assert.True(waiter.Join(10_000));
+            // The bytes left at the end are skipped: a piece never wraps.
+            Assert.Equal((0, 3 * n / 5), (c!.Value.Offset, c.Value.Length));
+            ring.Close();
+            Assert.Null(ring.Reserve(1));
+        }
+        finally
+        {
+            ring.Free();
+        }
     }
 
     [Fact]
