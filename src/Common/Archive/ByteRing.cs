@@ -33,7 +33,12 @@ internal sealed unsafe class ByteRing
 
     /// <summary>A piece of the ring: <see cref="Offset"/> and <see cref="Length"/> in its buffer.
     /// A struct: one is reserved per file, and an object each was garbage to collect.</summary>
-    public readonly record struct Slot(int Offset, int Length, long Number);
+    public readonly struct Slot(int offset, int length, long number)
+    {
+        public int Offset { get; } = offset;
+        public int Length { get; } = length;
+        internal long Number { get; } = number;
+    }
 
     /// <summary>Waits until <paramref name="length"/> contiguous bytes (at most <see cref="Size"/>)
     /// are free; null when the ring was closed.</summary>

@@ -64,7 +64,13 @@ internal sealed class TreeExtractor
     // A struct, as its Slot: one per file, handed to a writer in a batch (an object each was
     // garbage to collect). Name is the file's name in its folder (the key already made for the
     // tree), Full its whole path, for the folder and for messages.
-    private readonly record struct WriteJob(string Rel, string Name, string Full, ByteRing.Slot? Slot, UnixFileMode Mode, long Seconds, long Nanoseconds);
+    private readonly struct WriteJob(string rel, string name, string full, ByteRing.Slot? slot, UnixFileMode mode, long seconds, long nanoseconds)
+    {
+        public readonly string Rel = rel, Name = name, Full = full;
+        public readonly ByteRing.Slot? Slot = slot;
+        public readonly UnixFileMode Mode = mode;
+        public readonly long Seconds = seconds, Nanoseconds = nanoseconds;
+    }
 
     private readonly string _target;
     private readonly ExtractOptions _options;
