@@ -57,9 +57,6 @@ public sealed class ExtractOptions
     /// <summary>Name of the archive in error messages (e.g. its path).</summary>
     public string? ArchiveName { get; init; }
 
-    /// <summary>Threads writing files; 0 = automatic.</summary>
-    public int Writers { get; init; }
-
     /// <summary>Refuses every symlink leading out of the tree.</summary>
     public static ExtractOptions Default { get; } = new();
 }

@@ -53,12 +53,13 @@ internal static unsafe partial class PosixIo
         return fd >= 0 ? fd : throw Error("create", path);
     }
 
-    /// <summary>Opens a directory as a handle for the *At calls (no access to its contents needed).</summary>
-    public static int OpenDirectory(string path)
+    /// <summary>Opens a directory as a handle for the *At calls (no access to its contents needed);
+    /// a final symlink is refused unless <paramref name="follow"/>.</summary>
+    public static int OpenDirectory(string path, bool follow = false)
     {
         const int O_PATH = 0x200000, O_DIRECTORY = 0x10000;
         int fd;
-        do fd = Libc.Open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        do fd = Libc.Open(path, O_PATH | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW) | O_CLOEXEC, 0);
         while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
         return fd >= 0 ? fd : throw Error("open", path);
     }
@@ -148,6 +149,14 @@ internal static unsafe partial class PosixIo
     public static void MkDir(string path, UnixFileMode mode)
     {
         if (Libc.Mkdir(path, (int)mode) != 0)
+            throw Error("create directory", path);
+    }
+
+    /// <summary><see cref="MkDir"/> of <paramref name="name"/> in the directory <paramref name="dirFd"/>
+    /// (<paramref name="path"/> is for messages).</summary>
+    public static void MkDirAt(int dirFd, string name, UnixFileMode mode, string path)
+    {
+        if (Libc.MkdirAt(dirFd, name, (int)mode) != 0)
             throw Error("create directory", path);
     }
 

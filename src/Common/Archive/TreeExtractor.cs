@@ -61,15 +61,16 @@ internal sealed class TreeExtractor
 
     private sealed record DirMeta(string Rel, UnixFileMode Mode, long Seconds, long Nanoseconds);
     private sealed record LinkMeta(string Rel, string Target, long Seconds, long Nanoseconds);
-    // A struct, as its Slot: one per file, handed to a writer in a batch (an object each was
-    // garbage to collect). Name is the file's name in its folder (the key already made for the
-    // tree), Full its whole path, for the folder and for messages.
-    private readonly struct WriteJob(string rel, string name, string full, ByteRing.Slot? slot, UnixFileMode mode, long seconds, long nanoseconds)
+    // A struct, as its Slot: one per file or folder, handed to the writer in a batch (an object
+    // each was garbage to collect). Name is its name in its folder (the key already made for
+    // the tree), Full its whole path, for the folder and for messages.
+    private readonly struct WriteJob(string rel, string name, string full, ByteRing.Slot? slot, UnixFileMode mode, long seconds, long nanoseconds, bool folder = false)
     {
         public readonly string Rel = rel, Name = name, Full = full;
         public readonly ByteRing.Slot? Slot = slot;
         public readonly UnixFileMode Mode = mode;
         public readonly long Seconds = seconds, Nanoseconds = nanoseconds;
+        public readonly bool Folder = folder;
     }
 
     private readonly string _target;
@@ -91,8 +92,10 @@ internal sealed class TreeExtractor
     private List<WriteJob> _batch = new(BatchFiles);
     private readonly System.Collections.Concurrent.ConcurrentQueue<List<WriteJob>> _spareBatches = new(); // written ones, for reuse
     private int _batchBytes;
-    private readonly List<Thread> _writers = new();
-    private ExceptionDispatchInfo? _writeError; // first failure of a writer thread
+    private Thread? _writer;
+    private ExceptionDispatchInfo? _writeError; // first failure of the writer thread
+    private readonly object _drained = new();   // pulsed when the writer finishes a batch or fails
+    private long _batchesOut, _batchesDone;
 
     private long _files, _dirCount, _bytes;
     private string? _lastEntry, _entry; // for messages: the entry being read and the one before it
@@ -118,23 +121,19 @@ internal sealed class TreeExtractor
         if (Directory.EnumerateFileSystemEntries(_target).Any())
             throw new KslurmException($"cannot extract into {_target}: the folder is not empty");
 
-        // One writer by default, as tar: files are created one at a time. On ext4 without a
-        // journal, right after a large delete, every create scans the group's recently freed
-        // inodes, and two threads creating at once pick the same inode, so the loser scans again
-        // holding the group's spinlock while the other spins on it: parallel creates ran 5-15x
-        // slower than tar there (51 s vs 3.1 s), and the reader already overlaps with the writer.
-        int writers = _options.Writers > 0 ? _options.Writers : 1;
-        for (int i = 0; i < writers; i++)
-        {
-            var t = new Thread(WriteLoop) { IsBackground = true, Name = "archive-write" };
-            _writers.Add(t);
-            t.Start();
-        }
+        // One thread creates everything, folders too, in archive order, as tar does. On ext4
+        // without a journal, right after a large delete, every create scans the group's recently
+        // freed inodes, and two threads creating at once pick the same inode, so the loser scans
+        // again holding the group's spinlock while the other spins on it: parallel creates ran
+        // 5-15x slower than tar there (51 s vs 3.1 s); the reader making the folders while the
+        // writer made the files was the same race. The reader still overlaps with the writer.
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "archive-write" };
+        _writer.Start();
         try
         {
             ReadAll(tar);
             HandOver();
-            StopWriters();
+            StopWriter();
             _writeError?.Throw();
             return Finish();
         }
@@ -148,7 +147,7 @@ internal sealed class TreeExtractor
             // On failure: writers stop at once, a reader waiting for ring space wakes up.
             _batches.Close();
             _ring.Close();
-            StopWriters();
+            StopWriter();
             _ring.Free();
         }
     }
@@ -283,7 +282,7 @@ internal sealed class TreeExtractor
                     break;
                 }
                 // Owner-writable until the end, so that a read-only directory can be filled.
-                PosixIo.MkDir(_target + "/" + rel, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                AddFolder(rel, leaf, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
                 parent.Children[leaf] = new Node(Kind.Directory) { DirIndex = _dirs.Count };
                 _dirs.Add(meta);
                 _dirCount++;
@@ -376,9 +375,10 @@ internal sealed class TreeExtractor
                 dir = node;
                 continue;
             }
-            PosixIo.MkDir(_target + "/" + rel[..slash], (UnixFileMode)0x1FF);
+            string part = rel[start..slash];
+            AddFolder(rel[..slash], part, (UnixFileMode)0x1FF); // minus the umask, as tar
             node = new Node(Kind.Directory);
-            dir.Children[rel[start..slash]] = node;
+            dir.Children[part] = node;
             dir = node;
         }
         _lastParent = rel[..last];
@@ -451,10 +451,12 @@ internal sealed class TreeExtractor
         StreamLarge(data, size, rel, full, mode, sec, nsec);
     }
 
-    // A large file: streamed on this thread, never held in memory. (A method of its own: the
-    // closures below would otherwise be allocated for every file.)
+    // A large file: streamed on this thread, never held in memory, once the writer has made
+    // its folder. (A method of its own: the closures below would otherwise be allocated for
+    // every file.)
     private void StreamLarge(Stream? data, long size, string rel, string full, UnixFileMode mode, long sec, long nsec)
     {
+        Drain();
         int fd = PosixIo.Create(full, mode);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
@@ -520,7 +522,15 @@ internal sealed class TreeExtractor
         }
     }
 
-    // Gives the files read so far to a writer thread.
+    // A folder is made by the writer, in order with the files (see Run).
+    private void AddFolder(string rel, string name, UnixFileMode mode)
+    {
+        _batch.Add(new WriteJob(rel, name, _target + "/" + rel, null, mode, 0, 0, folder: true));
+        if (_batch.Count >= BatchFiles)
+            HandOver();
+    }
+
+    // Gives the entries read so far to the writer thread.
     private void HandOver()
     {
         if (_batch.Count == 0)
@@ -531,8 +541,19 @@ internal sealed class TreeExtractor
             Volatile.Read(ref _writeError)?.Throw();
             throw new OperationCanceledException();
         }
+        _batchesOut++;
         _batch = _spareBatches.TryDequeue(out List<WriteJob>? spare) ? spare : new List<WriteJob>(BatchFiles);
         _batchBytes = 0;
+    }
+
+    // Hands over what was read and waits until the writer has made all of it.
+    private void Drain()
+    {
+        HandOver();
+        lock (_drained)
+            while (Volatile.Read(ref _batchesDone) < _batchesOut && Volatile.Read(ref _writeError) == null)
+                Monitor.Wait(_drained);
+        Volatile.Read(ref _writeError)?.Throw();
     }
 
     private Node AddSymlink(TarEntry entry, string rel, string name)
@@ -611,7 +632,7 @@ internal sealed class TreeExtractor
         // while the folder repeats. The full path made the kernel walk every component again
         // for every file (a fifth of the writer's time on 200,000 files). No component is a
         // symlink: links are created only after every file is written.
-        var folder = new Folder();
+        var folder = new Folder(_target);
         try
         {
             while (_batches.TryTake(out List<WriteJob>? batch))
@@ -620,16 +641,20 @@ internal sealed class TreeExtractor
                 {
                     try
                     {
-                        if (_writeError == null)
+                        if (_writeError == null && job.Folder)
+                            PosixIo.MkDirAt(folder.For(job.Full), job.Name, job.Mode, job.Full);
+                        else if (_writeError == null)
                             WriteFile(job, folder);
                     }
                     catch (Exception e)
                     {
                         if (Interlocked.CompareExchange(ref _writeError, ExceptionDispatchInfo.Capture(e), null) == null)
                         {
-                            // The reader may be waiting for room in the ring or the queue.
+                            // The reader may be waiting for room in the ring or the queue, or in Drain.
                             _batches.Close();
                             _ring.Close();
+                            lock (_drained)
+                                Monitor.PulseAll(_drained);
                         }
                     }
                     if (job.Slot is { } slot)
@@ -639,6 +664,11 @@ internal sealed class TreeExtractor
                 done.Clear();
                 batch.Clear();
                 _spareBatches.Enqueue(batch);
+                lock (_drained)
+                {
+                    _batchesDone++;
+                    Monitor.PulseAll(_drained);
+                }
             }
         }
         finally
@@ -648,7 +678,7 @@ internal sealed class TreeExtractor
     }
 
     // The writer's open folder.
-    private sealed class Folder
+    private sealed class Folder(string target)
     {
         private string _path = "";
         private int _fd = -1;
@@ -661,7 +691,7 @@ internal sealed class TreeExtractor
             {
                 Close();
                 _path = full[..slash];
-                _fd = PosixIo.OpenDirectory(_path);
+                _fd = PosixIo.OpenDirectory(_path, follow: _path == target); // the target itself may be a symlink
             }
             return _fd;
         }
@@ -706,12 +736,11 @@ internal sealed class TreeExtractor
         }
     }
 
-    private void StopWriters()
+    private void StopWriter()
     {
         _batches.CompleteAdding();
-        foreach (Thread t in _writers)
-            t.Join();
-        _writers.Clear();
+        _writer?.Join();
+        _writer = null;
     }
 
     // ---- the end: links, then directory modes and times ----

@@ -45,8 +45,7 @@ public static class AtomicFile
             fs.Flush(flushToDisk: true);
             fs.Dispose();
             fs = null;
-            File.Move(tmp, full, overwrite: true);
-            SyncDirectory(Path.GetDirectoryName(full)!);
+            Replace(tmp, full);
             return true;
         }
         finally
@@ -57,6 +56,28 @@ public static class AtomicFile
                 TryDelete(tmp);
             }
         }
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="temp"/> (a <see cref="TempBeside"/>
+    /// name), a file another program wrote and closed: fsync, rename, fsync the folder. False,
+    /// with nothing replaced, when the temp file cannot be synced.
+    /// </summary>
+    public static bool Publish(string temp, string path)
+    {
+        var fd = Libc.Open(temp, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        var synced = fd >= 0 && Libc.Fsync(fd) == 0;
+        if (fd >= 0)
+            Libc.Close(fd);
+        if (synced)
+            Replace(temp, Path.GetFullPath(path));
+        return synced;
+    }
+
+    static void Replace(string temp, string full)
+    {
+        File.Move(temp, full, overwrite: true);
+        SyncDirectory(Path.GetDirectoryName(full)!);
     }
 
     /// <summary>A hidden, unique name in the same folder (rename is atomic only within a filesystem).</summary>

@@ -128,14 +128,8 @@ public sealed partial class VenvStore
                 "-e", VenvMeta.FileName]);
             if (r.ExitCode != 0)
                 throw new KslurmException($"could not write the image of {name}: mksquashfs: {FirstLine(r.Stderr + r.Stdout)}");
-            var fd = Libc.Open(tmp, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-            var synced = fd >= 0 && Libc.Fsync(fd) == 0;
-            if (fd >= 0)
-                Libc.Close(fd);
-            if (!synced)
+            if (!AtomicFile.Publish(tmp, dest))
                 throw new KslurmException($"could not write the image of {name}: cannot sync {tmp}");
-            File.Move(tmp, dest, overwrite: true);
-            AtomicFile.SyncDirectory(ArchiveDir);
         }
         catch
         {

@@ -194,22 +194,4 @@ public class ArchiveDetailTests
             Sh($"rm -rf {Q(dir.Sub("src"))}"); // .NET cannot name the file to delete it
         }
     }
-
-    [Fact]
-    public void WriterThreadCountDoesNotChangeTheResult()
-    {
-        using var dir = new TempDir();
-        string src = dir.Sub("src"), archive = dir.Sub("a.tar.zst");
-        BuildSampleTree(src);
-        WriteArchive(src, archive);
-        var expected = AsExtracted(Snapshot(src));
-        foreach (int writers in new[] { 1, 3, 16 })
-        {
-            string target = dir.Sub($"out{writers}");
-            Directory.CreateDirectory(target);
-            using Stream tar = ArchiveFile.OpenRead(archive);
-            TreeArchive.Extract(tar, target, new ExtractOptions { Writers = writers, Symlink = (_, t) => t });
-            AssertSameTree(expected, Snapshot(target));
-        }
-    }
 }

@@ -153,6 +153,43 @@ public class TreeArchiveRoundTripTests
     }
 
     [Fact]
+    public void LargeFileInAFolderMadeJustBefore()
+    {
+        // Folders are made by the writer thread, large files by the reader: a large file must
+        // wait for its folder, whether the archive names it (pkg/) or only implies it (pkg/sub/,
+        // as Python's tarfile writes when given files alone).
+        using var dir = new TempDir();
+        string archive = dir.Sub("a.tar.zst");
+        Sh($$"""
+            cd {{Q(dir.Path)}} && python3 - <<'PY'
+            import io, tarfile
+            def add(t, name, data=None):
+                i = tarfile.TarInfo(name)
+                if data is None:
+                    i.type, i.mode = tarfile.DIRTYPE, 0o755
+                    t.addfile(i)
+                else:
+                    i.size, i.mode = len(data), 0o644
+                    t.addfile(i, io.BytesIO(data))
+            with tarfile.open("a.tar", "w") as t:
+                add(t, "pkg/")
+                add(t, "pkg/a.txt", b"a")
+                add(t, "pkg/sub/deeper/big.bin", bytes(range(256)) * (12 << 10))
+                add(t, "pkg/sub/deeper/z.txt", b"z")
+                add(t, "pkg/other/big2.bin", b"\x01" * (5 << 20))
+            PY
+            zstd -q --rm a.tar -o a.tar.zst
+            """);
+        ExtractArchive(archive, dir.Sub("out"));
+        Assert.Equal(bytes256x(12 << 10), File.ReadAllBytes(dir.Sub("out/pkg/sub/deeper/big.bin")));
+        Assert.Equal(5 << 20, new FileInfo(dir.Sub("out/pkg/other/big2.bin")).Length);
+        Assert.Equal("z", File.ReadAllText(dir.Sub("out/pkg/sub/deeper/z.txt")));
+        Assert.Equal("a", File.ReadAllText(dir.Sub("out/pkg/a.txt")));
+
+        static byte[] bytes256x(int n) => Enumerable.Repeat(Enumerable.Range(0, 256).Select(i => (byte)i), n).SelectMany(b => b).ToArray();
+    }
+
+    [Fact]
     public void EmptyTreeAndStats()
     {
         using var dir = new TempDir();

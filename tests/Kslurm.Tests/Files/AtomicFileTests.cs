@@ -81,6 +81,26 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void A_file_another_program_finished_replaces_the_target_and_its_temp_name_goes()
+    {
+        var path = Path.Combine(_dir, "venv.sqfs");
+        File.WriteAllText(path, "old");
+        var temp = AtomicFile.TempBeside(path);
+        using (var writer = Process.Start("sh", ["-c", $"printf new > '{temp}'"])) // as mksquashfs writes an image
+        {
+            writer.WaitForExit();
+            Assert.Equal(0, writer.ExitCode);
+        }
+        Assert.True(AtomicFile.Publish(temp, path));
+        Assert.Equal("new", File.ReadAllText(path));
+        Assert.Empty(Leftovers());
+
+        // nothing to publish: the target stays
+        Assert.False(AtomicFile.Publish(AtomicFile.TempBeside(path), path));
+        Assert.Equal("new", File.ReadAllText(path));
+    }
+
+    [Fact]
     public void A_reader_in_another_process_never_sees_a_mix_or_an_empty_file()
     {
         var path = Path.Combine(_dir, "watched");
