@@ -144,7 +144,7 @@ internal sealed class TreeExtractor
         }
         finally
         {
-            // On failure: writers stop at once, a reader waiting for ring space wakes up.
+            // On failure: the writer stops at once, a reader waiting for ring space wakes up.
             _batches.Close();
             _ring.Close();
             StopWriter();
