@@ -54,7 +54,8 @@ public sealed class CredentialLeakTests : IDisposable
 
     Process StartPull()
     {
-        var psi = new ProcessStartInfo(Repo.Tool("kapp"), ["pull", $"{_proxy.Registry}/slow/test/single:1.0"])
+        // through env: signals at their default even when the test run itself ignores SIGINT (see Cluster.CleanEnv)
+        var psi = new ProcessStartInfo("/usr/bin/env", ["--default-signal", Repo.Tool("kapp"), "pull", $"{_proxy.Registry}/slow/test/single:1.0"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -158,8 +158,10 @@ public sealed class ClusterUser : IDisposable
         return _s.Exec("runuser", ["-u", Name, "--", "script", "-qec", command, "/dev/null"], stdin: input, cwd: Work);
     }
 
-    /// <summary>`env -i` and the user's clean environment, to start a tool by hand (a background process).</summary>
-    public string[] CleanEnv() => ["env", "-i", .. EnvArgs()];
+    /// <summary>`env -i` and the user's clean environment, to start a tool by hand (a background
+    /// process), with every signal at its default as in a terminal: a test run started in the
+    /// background (`nohup ... &`) hands SIGINT and SIGHUP down ignored, and exec keeps them so.</summary>
+    public string[] CleanEnv() => ["env", "--default-signal", "-i", .. EnvArgs()];
 
     IEnumerable<string> EnvArgs()
     {
