@@ -54,13 +54,9 @@ public sealed class CredentialLeakTests : IDisposable
 
     Process StartPull()
     {
-        // through env: signals at their default even when the test run itself ignores SIGINT (see Cluster.CleanEnv)
-        var psi = new ProcessStartInfo("/usr/bin/env", ["--default-signal", Repo.Tool("kapp"), "pull", $"{_proxy.Registry}/slow/test/single:1.0"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = _s.Dir,
-        };
+        var psi = Repo.StartAtDefaultSignals("kapp", "pull", $"{_proxy.Registry}/slow/test/single:1.0");
+        psi.RedirectStandardOutput = psi.RedirectStandardError = true;
+        psi.WorkingDirectory = _s.Dir;
         psi.Environment.Clear();
         foreach (var (k, v) in _s.Env)
             if (v is not null) psi.Environment[k] = v;

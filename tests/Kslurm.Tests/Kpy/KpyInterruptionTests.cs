@@ -21,8 +21,8 @@ public class KpyInterruptionTests(ITestOutputHelper log)
     /// </summary>
     static (int Code, string Signal, int DelayMs) Interrupt(KpySandbox k, string[] args, int i, long fullMs, Random rng, IDictionary<string, string?>? env = null)
     {
-        // through env: signals at their default even when the test run itself ignores SIGINT (see Cluster.CleanEnv)
-        var psi = new ProcessStartInfo("/usr/bin/env", ["--default-signal", Repo.Tool("kpy"), .. args]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        var psi = Repo.StartAtDefaultSignals("kpy", args);
+        psi.RedirectStandardError = psi.RedirectStandardOutput = true;
         foreach (var (key, v) in k.S.Env) psi.Environment[key] = v;
         if (env != null) foreach (var (key, v) in env) psi.Environment[key] = v;
         var signal = Signals[i % Signals.Length];

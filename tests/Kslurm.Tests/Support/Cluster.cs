@@ -159,8 +159,7 @@ public sealed class ClusterUser : IDisposable
     }
 
     /// <summary>`env -i` and the user's clean environment, to start a tool by hand (a background
-    /// process), with every signal at its default as in a terminal: a test run started in the
-    /// background (`nohup ... &`) hands SIGINT and SIGHUP down ignored, and exec keeps them so.</summary>
+    /// process), with every signal at its default (see Repo.StartAtDefaultSignals).</summary>
     public string[] CleanEnv() => ["env", "--default-signal", "-i", .. EnvArgs()];
 
     IEnumerable<string> EnvArgs()

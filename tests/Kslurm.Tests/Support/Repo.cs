@@ -21,6 +21,12 @@ public static class Repo
         return path;
     }
 
+    /// <summary>A process that runs TOOL with ARGS and every signal at its default, as from a
+    /// terminal: a test run started in the background (`nohup ... &`) hands SIGINT and SIGHUP down
+    /// ignored, and exec keeps them so. env execs the tool: the process id is the tool's.</summary>
+    public static System.Diagnostics.ProcessStartInfo StartAtDefaultSignals(string tool, params string[] args)
+        => new("/usr/bin/env", ["--default-signal", Tool(tool), .. args]);
+
     static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
