@@ -97,8 +97,7 @@ public class ConfigCommandTests
         Directory.CreateDirectory(Path.Combine(prefix, "bin"));
         Directory.CreateDirectory(Path.Combine(prefix, "etc", "kslurm"));
         var bin = Path.Combine(prefix, "bin", "kslurm");
-        File.Copy(Repo.Tool("kslurm"), bin);
-        File.SetUnixFileMode(bin, (UnixFileMode)0b111_101_101);
+        Repo.CopyExecutable(Repo.Tool("kslurm"), bin);
         File.WriteAllText(Path.Combine(prefix, "etc", "kslurm", "config.toml"), "pipdir = \"/lab/pipdir\"\n");
         var env = new Dictionary<string, string?> { ["KSLURM_SITE_CONFIG"] = null };
         var r = s.Exec(bin, ["config", "pipdir"], extraEnv: env);

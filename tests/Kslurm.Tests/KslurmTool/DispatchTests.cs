@@ -39,8 +39,7 @@ public class DispatchTests
     {
         using var s = new Sandbox();
         var lone = Path.Combine(s.Dir, "kslurm");
-        File.Copy(Repo.Tool("kslurm"), lone);
-        File.SetUnixFileMode(lone, (UnixFileMode)0b111_101_101);
+        Repo.CopyExecutable(Repo.Tool("kslurm"), lone);
         Expect.Error(s.Exec(lone, ["krun", "--help"]), "kslurm", 1, "krun is not installed next to kslurm");
     }
 

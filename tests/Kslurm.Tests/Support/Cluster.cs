@@ -111,9 +111,7 @@ public static class Cluster
         File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
         foreach (var t in Repo.Tools)
         {
-            var dest = Path.Combine(dir, t);
-            File.Copy(Repo.Tool(t), dest, overwrite: true);
-            File.SetUnixFileMode(dest, (UnixFileMode)0b111_101_101);
+            Repo.CopyExecutable(Repo.Tool(t), Path.Combine(dir, t));
         }
         AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, true); } catch { } };
         return dir;

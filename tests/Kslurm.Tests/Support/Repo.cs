@@ -27,6 +27,17 @@ public static class Repo
     public static System.Diagnostics.ProcessStartInfo StartAtDefaultSignals(string tool, params string[] args)
         => new("/usr/bin/env", ["--default-signal", Tool(tool), .. args]);
 
+    /// <summary>Copies the executable SOURCE to DEST (mode 755) in a child process. Copying in this
+    /// process would leave a writable descriptor that a child forked at that moment by another test
+    /// still holds, so executing DEST right after fails now and then with "Text file busy".</summary>
+    public static void CopyExecutable(string source, string dest)
+    {
+        using var p = System.Diagnostics.Process.Start("/usr/bin/install", ["-m", "755", source, dest]);
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"install {source} {dest} exited {p.ExitCode}");
+    }
+
     static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -61,7 +61,7 @@ public sealed class Sandbox : IDisposable
         if (extraEnv is not null)
             foreach (var (k, v) in extraEnv)
                 if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
+        using var p = StartExecutable(psi);
         var o = p.StandardOutput.ReadToEndAsync();
         var e = p.StandardError.ReadToEndAsync();
         if (stdin is not null)
@@ -74,6 +74,20 @@ public sealed class Sandbox : IDisposable
         }
         p.WaitForExit();
         return new Result(p.ExitCode, o.Result, e.Result);
+    }
+
+    /// <summary>Starts PSI, waiting out "Text file busy": a script a test has just written may still
+    /// be open for writing in a child that another test forked at that instant (until its exec).</summary>
+    public static Process StartExecutable(ProcessStartInfo psi)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try { return Process.Start(psi)!; }
+            catch (System.ComponentModel.Win32Exception e) when (e.NativeErrorCode == 26 && attempt < 50)
+            {
+                Thread.Sleep(20);
+            }
+        }
     }
 
     public void Dispose()
