@@ -13,6 +13,7 @@ public static class Entry
 
     public static int Run(string tool, string[] args, Func<string[], int> body)
     {
+        StandardStreams.Install();
         try
         {
             return body(args);

@@ -13,7 +13,7 @@ public static unsafe partial class Libc
 
     public const int O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0x40, O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000;
     public const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
-    public const int EINTR = 4, EWOULDBLOCK = 11, ENOENT = 2;
+    public const int EINTR = 4, EWOULDBLOCK = 11, ENOENT = 2, EPIPE = 32;
 
     [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
@@ -68,6 +68,14 @@ public static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, byte* buf, nint count);
+
+    public const short POLLOUT = 4;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd { public int Fd; public short Events; public short Revents; }
+
+    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
 
     [LibraryImport(Lib, EntryPoint = "fchmod", SetLastError = true)]
     public static partial int FChmod(int fd, int mode);
@@ -149,10 +157,14 @@ public static unsafe partial class Libc
 
     // ---- lstat (old glibc exports only __lxstat; see FileStat.cs) ----
 
-    [LibraryImport(Lib, EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    // Looked up when first called (the soname itself, found at once), so the binary links against
+    // glibc 2.17, which has no lstat symbol: every other call here is bound at link time.
+    const string LibByName = "libc.so.6";
+
+    [LibraryImport(LibByName, EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Lstat(string path, byte* buf);
 
-    [LibraryImport(Lib, EntryPoint = "__lxstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(LibByName, EntryPoint = "__lxstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int LxStat(int version, string path, byte* buf);
 
     // ---- install folder checks and hard links (Install/InstallFolder.cs) ----
