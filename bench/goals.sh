@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The rows of issue 15, side by side in one run: kpy load/save against `zstd -dc | tar -x` and
 # `tar | zstd -3 -T0` (+ `sync FILE` for small saves), on three venvs, onto disk and tmpfs, with peak RSS per row.
-# A round runs every command of a row once (hyperfine --runs 1, one after the other), so a noisy
-# machine hits them alike; compare ratios, not seconds.
+# A round runs every command of a row once (hyperfine --runs 1, one after the other; the order
+# flips every round), so a noisy machine hits them alike; compare ratios, not seconds.
 #
 #   bench/goals.sh                       # ROUNDS=10, every row (37 min on 2 busy cores, load 8-11)
 #   ROUNDS=2 BIG_DELETE_GB=2 bench/goals.sh      # a quick check that everything runs
@@ -167,12 +167,15 @@ avail=$(( $(df -Pk "$work" | awk 'NR==2 {print $4}') / 1024 / 1024 ))
 
 # Every command runs under /usr/bin/time (peak RSS of the process or of the pipeline's largest).
 timed() { echo "/usr/bin/time -a -o $rss/$1 -f %M $2"; }
-# run ROW ROUND PREPARE name1 cmd1 name2 cmd2 ...: one hyperfine run of each, in order.
+# run ROW ROUND PREPARE name1 cmd1 name2 cmd2 ...: one hyperfine run of each, in order in odd
+# rounds and in reverse order in even ones, so that neither kpy nor the reference always runs
+# first after a PREPARE or a setup step (the first command pays for write-back still running).
 run() {
   local row=$1 round=$2 prep=$3; shift 3
-  local args=() i=0
+  local args=() i=0 one
   while [ $# -gt 0 ]; do
-    args+=(-n "$1" "$(timed "$row.$i" "$2")"); shift 2; i=$((i + 1))
+    one=(-n "$1" "$(timed "$row.$i" "$2")"); shift 2; i=$((i + 1))
+    if [ $((round % 2)) = 0 ]; then args=("${one[@]}" "${args[@]}"); else args+=("${one[@]}"); fi
   done
   hyperfine -N --runs 1 ${prep:+--prepare "$prep"} --export-json "$json/$row.$round.json" "${args[@]}" >"$work/hf.out" 2>&1 \
     || die "$row, round $round: $(grep -iE 'error|terminated' "$work/hf.out" | head -1) (log: $work/hf.out)"
@@ -274,7 +277,8 @@ for row in rows:
     for r in range(1, rounds + 1):
         p = os.path.join(jdir, f"{row}.{r}.json")
         try:
-            runs.append([(x["command"], x["median"]) for x in json.load(open(p))["results"]])
+            run = [(x["command"], x["median"]) for x in json.load(open(p))["results"]]
+            runs.append(run if r % 2 else run[::-1])  # even rounds ran in reverse: back to the given order
         except (OSError, ValueError, KeyError):
             pass  # a round not run, or cut short
     if not runs:
