@@ -9,6 +9,9 @@
 #   ROWS="many many-tmpfs many-save" bench/goals.sh
 #       rows: load-disk load-tmpfs many many-tmpfs many-save save small-save shell startup
 #   BENCH_DIR=/scratch/x bench/goals.sh  # data on another disk (default /var/tmp/kslurm-bench-$USER)
+#   SUFFIX=-ext4-journal BENCH_DIR=/mnt/j/bench ROUNDS=6 QUIET_ROUNDS=3 BIG_DELETE_GB=6 ROWS="load-disk many" bench/goals.sh
+#       # a journaled ext4 (as root: truncate -s 40G f; mkfs.ext4 -i 4096 f; mount -o loop f /mnt/j),
+#       # where ext4 does not scan recently deleted inodes; results in bench/results/goals-ext4-journal.md
 #   KPY_BEFORE=/path/old/kpy bench/goals.sh      # an older kpy as an extra column (load, save rows)
 #
 # Deletes and the disk rows (see README "Load steadiness"): on ext4 without a journal a file
@@ -164,6 +167,11 @@ mb() { du -sm "$1" | cut -f1; }
 need=$(( 2 * rounds * ($(mb "$live/big") + $(mb "$live/small") + $(mb "$live/many")) / 1024 + big_gb + 2 ))
 avail=$(( $(df -Pk "$work" | awk 'NR==2 {print $4}') / 1024 / 1024 ))
 [ "$avail" -ge "$need" ] || die "$work has $avail GB free, the run needs about $need GB (fewer ROUNDS, a smaller BIG_DELETE_GB, or another BENCH_DIR)"
+entries() { find "$1" | wc -l; }
+need_inodes=$(( 2 * rounds * ($(entries "$live/big") + $(entries "$live/small") + $(entries "$live/many")) + (trash_copies + 1) * $(entries "$live/big") ))
+free_inodes=$(df -Pi "$work" | awk 'NR==2 {print $4}')
+[[ "$free_inodes" =~ ^[0-9]+$ ]] && [ "$free_inodes" -lt "$need_inodes" ] \
+  && die "$work has $free_inodes free inodes, the run needs about $need_inodes (fewer ROUNDS, or a file system made with more: mkfs.ext4 -i 4096)"
 
 # Every command runs under /usr/bin/time (peak RSS of the process or of the pipeline's largest).
 timed() { echo "/usr/bin/time -a -o $rss/$1 -f %M $2"; }
@@ -298,5 +306,11 @@ for row in rows:
         f = os.path.join(rdir, f"{row}.{i}")
         peak = max(int(x) for x in open(f).read().split()) / 1024 if os.path.exists(f) else 0
         print(f"| {n.replace('|', chr(92) + '|')} | {statistics.median(t) * k:.3g} | {min(t) * k:.3g} | {max(t) * k:.3g} | {worst} | {peak:.0f} |")
+    if len(runs) > 1:  # which rounds a ratio comes from
+        print()
+        for n in names:
+            r_ = next((m for m in names if not m.startswith("kpy") and ("small" in m) == ("small" in n)), ref)
+            if n.startswith("kpy") and r_ is not None:
+                print(f"- {n} / {r_.replace('|', chr(92) + '|')}, round by round: " + " ".join(f"{a / b:.2f}" for a, b in zip(times[n], times[r_])))
 PY
 echo "results: bench/results/goals${SUFFIX-}.md"
