@@ -205,7 +205,8 @@ trash() {
   fi
   echo "bash -c 'mkdir -p $trash_dir && for i in \$(seq $trash_copies); do cp -a $live/big $trash_dir/venv\$i; done; $files rm -rf $trash_dir'"
 }
-disk_prep() { [ "$1" -le "$quiet_rounds" ] && echo "" || trash "$1"; }
+# Quiet rounds: a sync before each command, so none pays for the write-back of the one before.
+disk_prep() { [ "$1" -le "$quiet_rounds" ] && echo "sync" || trash "$1"; }
 describe() {
   local b=""
   [ "$big_gb" -gt 0 ] && b=", round $big_rounds instead $big_gb GB ($trash_copies copies of the big venv + 1 GiB files)"
@@ -230,7 +231,7 @@ for r in $(seq "$rounds"); do
           "kpy load small" "$kpy load small --as s$r" \
           "zstd -dc | tar -x (small)" "bash -c 'mkdir $k/small && zstd -dc $work/small.tar.zst | tar -xf - -C $k/small'" ;;
       load-tmpfs)
-        run $row $r "bash -c 'rm -rf $shm/kpy-$(id -un) $shm/x'" ${before:+"kpy load big (before)" "env TMPDIR=$shm $before load big --as b$r-before"} \
+        run $row $r "bash -c 'rm -rf $shm/kpy-$(id -un) $shm/x; sync'" ${before:+"kpy load big (before)" "env TMPDIR=$shm $before load big --as b$r-before"} \
           "kpy load big" "env TMPDIR=$shm $kpy load big --as b$r" \
           "zstd -dc | tar -x" "bash -c 'mkdir $shm/x && zstd -dc $work/big.tar.zst | tar -xf - -C $shm/x'" ;;
       many)
@@ -238,7 +239,7 @@ for r in $(seq "$rounds"); do
           "kpy load many" "$kpy load many --as m$r" \
           "zstd -dc | tar -x" "bash -c 'mkdir $k/many && zstd -dc $work/many.tar.zst | tar -xf - -C $k/many'" ;;
       many-tmpfs)
-        run $row $r "bash -c 'rm -rf $shm/kpy-$(id -un) $shm/x'" ${before:+"kpy load many (before)" "env TMPDIR=$shm $before load many --as m$r-before"} \
+        run $row $r "bash -c 'rm -rf $shm/kpy-$(id -un) $shm/x; sync'" ${before:+"kpy load many (before)" "env TMPDIR=$shm $before load many --as m$r-before"} \
           "kpy load many" "env TMPDIR=$shm $kpy load many --as m$r" \
           "zstd -dc | tar -x" "bash -c 'mkdir $shm/x && zstd -dc $work/many.tar.zst | tar -xf - -C $shm/x'" ;;
       many-save)
