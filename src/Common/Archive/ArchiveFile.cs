@@ -39,7 +39,9 @@ public static class ArchiveFile
     /// <exception cref="KslurmException">The file cannot be opened or its start is damaged.</exception>
     public static byte[]? ReadLeading(string path, string name)
     {
-        using FileStream file = Open(path);
+        // No read-ahead hint: `kpy list` reads a few KiB of each archive, which may sit on a
+        // network file system where a doubled read-ahead fetches far more than that.
+        using FileStream file = Open(path, sequential: false);
         return ReadLeading(file, name, path);
     }
 
@@ -72,12 +74,13 @@ public static class ArchiveFile
         }
     }
 
-    private static FileStream Open(string path)
+    private static FileStream Open(string path, bool sequential = true)
     {
         try
         {
             // No FileStream buffer: both decoders read in large blocks themselves.
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1,
+                sequential ? FileOptions.SequentialScan : FileOptions.None);
         }
         catch (FileNotFoundException)
         {

@@ -73,10 +73,12 @@ public class ArchiveFileTests
         byte[] full = File.ReadAllBytes(archive);
         Assert.True(full.Length > 12_000_000);
 
-        // Only the first frame is read (to its checksum: 4 MiB of incompressible data here)...
+        // Only the record's frame is read (it has a frame of its own, checked to its checksum),
+        // in one small read: `kpy list` reads every saved venv's record, often over a network
+        // file system...
         var counting = new CountingStream(new MemoryStream(full));
         Assert.Equal(Meta.Content.ToArray(), ArchiveFile.ReadLeading(counting, ".kpy.json", "a.tar.zst"));
-        Assert.InRange(counting.BytesRead, 1, ZstdCompressStream.DefaultChunkSize + (1 << 20));
+        Assert.InRange(counting.BytesRead, 1, 32 << 10);
 
         // ...so a file whose tail (after the first frame) is gone still gives its metadata,
         // while extracting it fails.
