@@ -24,6 +24,8 @@ public sealed class VenvMeta
     public DateTime? Saved { get; set; }
     /// <summary>Where the venv was when it was saved (and its symlink-free form): what load rewrites.</summary>
     public List<string> OriginalPaths { get; set; } = [];
+    /// <summary>Entries of the archive, in records of archives saved before the count moved to the
+    /// archive's trailer (Archive/ArchiveTrailer.cs); kept so that `kpy info` shows it for them.</summary>
     public long? Files { get; set; }
     /// <summary>Fingerprint of the installed distributions when saved (the prompt's `*` compares to it).</summary>
     public string? SavedState { get; set; }

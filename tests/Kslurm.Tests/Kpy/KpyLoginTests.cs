@@ -86,7 +86,6 @@ public class KpyLoginTests
         Assert.True(File.Exists(Path.Combine(x, "bin", DemoWheel.Script)));
         using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(x, ".kpy.json")));
         Assert.Equal(Path.Combine(k.LiveRoot, "demo"), meta.RootElement.GetProperty("original_paths")[0].GetString());
-        Assert.True(meta.RootElement.GetProperty("files").GetInt64() > 100);
         // every frame carries a checksum
         var check = k.S.Exec("zstd", ["-lv", archive]);
         Assert.Contains("XXH64", check.Stdout + check.Stderr);

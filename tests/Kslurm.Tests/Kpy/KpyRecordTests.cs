@@ -25,6 +25,23 @@ public class KpyRecordTests
         Assert.Contains("\"gpu_arch\": \"sm_80\"", File.ReadAllText(Path.Combine(k.LiveRoot, "copy", ".kpy.json")));
     }
 
+    [Fact]
+    public void Info_shows_the_count_from_the_record_of_an_archive_saved_before_the_trailer()
+    {
+        using var k = new KpySandbox();
+        // what kpy 0.7.0 wrote: the count in the record, no trailer
+        var src = Path.Combine(k.S.Dir, "old");
+        Directory.CreateDirectory(Path.Combine(src, "bin"));
+        File.WriteAllText(Path.Combine(src, "pyvenv.cfg"), "home = /usr/bin\nversion = 3.11.2\n");
+        File.WriteAllText(Path.Combine(src, ".kpy.json"),
+            "{\"format\": 1, \"name\": \"old\", \"python_version\": \"3.11.2\", \"files\": 4, \"original_paths\": [\"/tmp/old\"]}\n");
+        Directory.CreateDirectory(k.Archives);
+        Expect.Ok(k.S.Exec("tar", ["--zstd", "-cf", Path.Combine(k.Archives, "old.tar.zst"), "-C", src, ".kpy.json", "pyvenv.cfg", "bin"]));
+        var info = k.Kpy("info", "old");
+        Expect.Ok(info);
+        Assert.Contains("files:       4\n", info.Stdout);
+    }
+
     // The content size a zstd frame header declares (kpy's frames always declare it).
     static long FirstFrameContentSize(byte[] a)
     {
@@ -42,7 +59,7 @@ public class KpyRecordTests
     }
 
     [Fact]
-    public void The_record_counts_every_entry_of_the_archive_fingerprints_the_installed_packages_and_has_a_frame_of_its_own()
+    public void The_trailer_counts_every_entry_of_the_archive_the_record_fingerprints_the_installed_packages_and_has_a_frame_of_its_own()
     {
         using var k = new KpySandbox();
         var dir = k.CreateDemo("cnt", save: false);
@@ -62,9 +79,14 @@ public class KpyRecordTests
         var shown = k.S.Exec("tar", ["--zstd", "-xOf", archive, ".kpy.json"]);
         Expect.Ok(shown);
         using var meta = JsonDocument.Parse(shown.Stdout);
-        Assert.Equal(entries.Length, meta.RootElement.GetProperty("files").GetInt64());
+        Assert.False(meta.RootElement.TryGetProperty("files", out _)); // counted while writing: see below
         Assert.Equal(VenvState.Fingerprint(dir), meta.RootElement.GetProperty("saved_state").GetString());
         Assert.Contains(k.Kpy("info", "cnt").Stdout.Split('\n'), l => l.StartsWith("files:") && l.EndsWith($" {entries.Length}"));
+        // The count is the archive's last 24 bytes, a zstd skippable frame (tar --zstd read past it above).
+        var tail = File.ReadAllBytes(archive)[^24..];
+        Assert.Equal(0x184D2A5Eu, BinaryPrimitives.ReadUInt32LittleEndian(tail));
+        Assert.Equal(16u, BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(4)));
+        Assert.Equal(entries.Length, BinaryPrimitives.ReadInt64LittleEndian(tail.AsSpan(16)));
 
         // The record alone in the first frame: listing and loading decode a few hundred bytes of it.
         var recordBytes = System.Text.Encoding.UTF8.GetByteCount(shown.Stdout);
