@@ -1,4 +1,3 @@
-using Kslurm.Archive;
 using Kslurm.Cli;
 using Kslurm.Venv;
 
@@ -34,8 +33,7 @@ static class InfoCommand
         o.WriteLine($"python:      {S(meta.PythonVersion)}");
         o.WriteLine($"interpreter: {S(meta.BaseInterpreter)}");
         o.WriteLine($"modules:     {S(string.Join(' ', meta.Modules))}");
-        // Counted at save: in the archive's trailer (ArchiveTrailer), or in the record of older archives.
-        o.WriteLine($"files:       {(ArchiveTrailer.ReadEntries(saved.Path) ?? meta.Files)?.ToString() ?? "?"}");
+        o.WriteLine($"files:       {VenvStore.Entries(saved, meta)?.ToString() ?? "?"}");
         o.WriteLine($"saved from:  {S(string.Join(", ", meta.OriginalPaths))}");
         o.WriteLine($"kpy:         {S(meta.KpyVersion)} (format {meta.Format})");
         return 0;

@@ -87,6 +87,10 @@ public sealed partial class VenvStore
         return new SavedResult(name, dest, stats!.Files, new FileInfo(dest).Length, took, moved ? venv : null);
     }
 
+    /// <summary>How many entries the saved archive holds, counted when it was written: in its
+    /// trailer (<see cref="ArchiveTrailer"/>), or in the record of archives saved before that.</summary>
+    public static long? Entries(SavedVenv saved, VenvMeta meta) => ArchiveTrailer.ReadEntries(saved.Path) ?? meta.Files;
+
     /// <summary>
     /// Renames the live venv OLD to NAME before it is archived: in this store's folder on this node
     /// the folder moves (and every path in it with it), elsewhere only the prompt and record change.
