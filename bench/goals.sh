@@ -2,14 +2,16 @@
 # The rows of issue 15, side by side in one run: kpy load/save against `zstd -dc | tar -x` and
 # `tar | zstd -3 -T0` (+ `sync FILE` for small saves), on three venvs, onto disk and tmpfs, with peak RSS per row.
 # A round runs every command of a row once (hyperfine --runs 1, one after the other; the order
-# flips every round), so a noisy machine hits them alike; compare ratios, not seconds.
+# flips every round), so a noisy machine hits them alike; compare ratios, not seconds. The small
+# load (0.1 s) runs SMALL_RUNS (5) times per round, kpy and tar taking turns, and a round counts
+# each command's median: timed once, a 0.1 s command's ratio is the VM's noise (0.7-1.3x).
 #
 #   bench/goals.sh                       # ROUNDS=10, every row (37 min on 2 busy cores, load 8-11)
 #   ROUNDS=2 BIG_DELETE_GB=2 bench/goals.sh      # a quick check that everything runs
 #   ROWS="many many-tmpfs many-save" bench/goals.sh
-#       rows: load-disk load-tmpfs many many-tmpfs many-save save small-save shell startup
+#       rows: load-disk load-small load-tmpfs many many-tmpfs many-save save small-save shell startup
 #   BENCH_DIR=/scratch/x bench/goals.sh  # data on another disk (default /var/tmp/kslurm-bench-$USER)
-#   SUFFIX=-ext4-journal BENCH_DIR=/mnt/j/bench ROUNDS=6 QUIET_ROUNDS=3 BIG_DELETE_GB=6 ROWS="load-disk many" bench/goals.sh
+#   SUFFIX=-ext4-journal BENCH_DIR=/mnt/j/bench ROUNDS=6 QUIET_ROUNDS=3 BIG_DELETE_GB=6 ROWS="load-disk load-small many" bench/goals.sh
 #       # a journaled ext4 (as root: truncate -s 40G f; mkfs.ext4 -i 4096 f; mount -o loop f /mnt/j),
 #       # where ext4 does not scan recently deleted inodes; results in bench/results/goals-ext4-journal.md
 #   KPY_BEFORE=/path/old/kpy bench/goals.sh      # an older kpy as an extra column (load, save rows)
@@ -24,7 +26,8 @@
 #     copies of the big venv are made and deleted (TRASH_COPIES x 30k inodes);
 #   - BIG_ROUNDS (default: the last round) delete BIG_DELETE_GB GB instead: TRASH_COPIES copies
 #     of the big venv (the inodes) plus 1 GiB files of real data (compressed archives) up to
-#     that size, written without a sync so their write-back still runs during the load.
+#     that size, written without a sync so their write-back still runs during the load (not
+#     before the small loads: 10 commands a round would write 200 GB);
 # Loaded trees are kept until the end (deleting them would be a delete before the next round);
 # the run checks there is room for them first.
 #
@@ -44,7 +47,8 @@ big_gb="${BIG_DELETE_GB:-20}"
 big_rounds="${BIG_ROUNDS:-$rounds}"
 many_files="${MANY_FILES:-200000}"
 many_cap="${MANY_CAP:-4096}"
-rows="${ROWS:-load-disk load-tmpfs many many-tmpfs many-save save small-save shell startup}"
+small_runs="${SMALL_RUNS:-5}"
+rows="${ROWS:-load-disk load-small load-tmpfs many many-tmpfs many-save save small-save shell startup}"
 kpy="${KPY:-$root/dist/kpy}"
 kslurm="$(dirname "$kpy")/kslurm"
 before="${KPY_BEFORE:-}"
@@ -59,13 +63,13 @@ for t in hyperfine zstd tar python3 /usr/bin/time; do command -v "$t" >/dev/null
 [ -x "$kpy" ] && [ -x "$kslurm" ] || die "no $kpy or $kslurm: build first (./build.sh publish)"
 [ -z "$before" ] || [ -x "$before" ] || die "KPY_BEFORE=$before is not an executable"
 [ -d "$site" ] || die "$site not found (the big venv is a copy of Debian's Python packages)"
-for n in "$rounds" "$trash_copies" "$big_gb" "$many_files" "$many_cap" "$quiet_rounds"; do
-  [[ "$n" =~ ^[0-9]+$ ]] || die "ROUNDS, QUIET_ROUNDS, TRASH_COPIES, BIG_DELETE_GB, MANY_FILES, MANY_CAP must be whole numbers (got '$n')"
+for n in "$rounds" "$trash_copies" "$big_gb" "$many_files" "$many_cap" "$quiet_rounds" "$small_runs"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "ROUNDS, QUIET_ROUNDS, TRASH_COPIES, BIG_DELETE_GB, MANY_FILES, MANY_CAP, SMALL_RUNS must be whole numbers (got '$n')"
 done
-[ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
+[ "$rounds" -ge 1 ] && [ "$small_runs" -ge 1 ] || die "ROUNDS and SMALL_RUNS must be at least 1"
 for row in $rows; do
-  case $row in load-disk|load-tmpfs|many|many-tmpfs|many-save|save|small-save|shell|startup) ;;
-    *) die "unknown row '$row' (rows: load-disk load-tmpfs many many-tmpfs many-save save small-save shell startup)" ;;
+  case $row in load-disk|load-small|load-tmpfs|many|many-tmpfs|many-save|save|small-save|shell|startup) ;;
+    *) die "unknown row '$row' (rows: load-disk load-small load-tmpfs many many-tmpfs many-save save small-save shell startup)" ;;
   esac
 done
 
@@ -164,11 +168,11 @@ mkdir -p "$kept"
 
 # Room for the trees kept until the end (two per disk load and round) and the big delete.
 mb() { du -sm "$1" | cut -f1; }
-need=$(( 2 * rounds * ($(mb "$live/big") + $(mb "$live/small") + $(mb "$live/many")) / 1024 + big_gb + 2 ))
+need=$(( 2 * rounds * ($(mb "$live/big") + small_runs * $(mb "$live/small") + $(mb "$live/many")) / 1024 + big_gb + 2 ))
 avail=$(( $(df -Pk "$work" | awk 'NR==2 {print $4}') / 1024 / 1024 ))
 [ "$avail" -ge "$need" ] || die "$work has $avail GB free, the run needs about $need GB (fewer ROUNDS, a smaller BIG_DELETE_GB, or another BENCH_DIR)"
 entries() { find "$1" | wc -l; }
-need_inodes=$(( 2 * rounds * ($(entries "$live/big") + $(entries "$live/small") + $(entries "$live/many")) + (trash_copies + 1) * $(entries "$live/big") ))
+need_inodes=$(( 2 * rounds * ($(entries "$live/big") + small_runs * $(entries "$live/small") + $(entries "$live/many")) + (trash_copies + 1) * $(entries "$live/big") ))
 free_inodes=$(df -Pi "$work" | awk 'NR==2 {print $4}')
 [[ "$free_inodes" =~ ^[0-9]+$ ]] && [ "$free_inodes" -lt "$need_inodes" ] \
   && die "$work has $free_inodes free inodes, the run needs about $need_inodes (fewer ROUNDS, or a file system made with more: mkfs.ext4 -i 4096)"
@@ -178,11 +182,14 @@ timed() { echo "/usr/bin/time -a -o $rss/$1 -f %M $2"; }
 # run ROW ROUND PREPARE name1 cmd1 name2 cmd2 ...: one hyperfine run of each, in order in odd
 # rounds and in reverse order in even ones, so that neither kpy nor the reference always runs
 # first after a PREPARE or a setup step (the first command pays for write-back still running).
+# A name given more than once is one command run several times (its peak RSS file is shared).
 run() {
   local row=$1 round=$2 prep=$3; shift 3
-  local args=() i=0 one
+  local args=() one
+  local -A index=()
   while [ $# -gt 0 ]; do
-    one=(-n "$1" "$(timed "$row.$i" "$2")"); shift 2; i=$((i + 1))
+    [ -n "${index[$1]+set}" ] || index[$1]=${#index[@]}
+    one=(-n "$1" "$(timed "$row.${index[$1]}" "$2")"); shift 2
     if [ $((round % 2)) = 0 ]; then args=("${one[@]}" "${args[@]}"); else args+=("${one[@]}"); fi
   done
   hyperfine -N --runs 1 ${prep:+--prepare "$prep"} --export-json "$json/$row.$round.json" "${args[@]}" >"$work/hf.out" 2>&1 \
@@ -197,16 +204,17 @@ fast() {
     || die "$row: $(grep -iE 'error|terminated' "$work/hf.out" | head -1) (log: $work/hf.out)"
 }
 
-# The delete before a disk command of the second half (see the top).
+# The delete before a disk command of the second half (see the top). The small load, run
+# SMALL_RUNS times a round, is spared the big delete (2 x SMALL_RUNS x BIG_DELETE_GB GB written).
 trash() {
-  local r=$1 files=""
-  if [ "$big_gb" -gt 0 ] && [[ " $big_rounds " == *" $r "* ]]; then
+  local r=$1 row=$2 files=""
+  if [ "$big_gb" -gt 0 ] && [[ " $big_rounds " == *" $r "* ]] && [ "$row" != load-small ]; then
     files="for i in \$(seq $(( big_gb - trash_copies * $(mb "$live/big") / 1024 ))); do cp $work/blob $trash_dir/blob\$i; done;"
   fi
   echo "bash -c 'mkdir -p $trash_dir && for i in \$(seq $trash_copies); do cp -a $live/big $trash_dir/venv\$i; done; $files rm -rf $trash_dir'"
 }
 # Quiet rounds: a sync before each command, so none pays for the write-back of the one before.
-disk_prep() { [ "$1" -le "$quiet_rounds" ] && echo "sync" || trash "$1"; }
+disk_prep() { [ "$1" -le "$quiet_rounds" ] && echo "sync" || trash "$1" "$2"; }
 describe() {
   local b=""
   [ "$big_gb" -gt 0 ] && b=", round $big_rounds instead $big_gb GB ($trash_copies copies of the big venv + 1 GiB files)"
@@ -225,17 +233,22 @@ for r in $(seq "$rounds"); do
     k="$kept/$r"; mkdir -p "$k"
     case $row in
       load-disk)
-        run $row $r "$(disk_prep $r)" ${before:+"kpy load big (before)" "$before load big --as b$r-before"} \
+        run $row $r "$(disk_prep $r $row)" ${before:+"kpy load big (before)" "$before load big --as b$r-before"} \
           "kpy load big" "$kpy load big --as b$r" \
-          "zstd -dc | tar -x" "bash -c 'mkdir $k/big && zstd -dc $work/big.tar.zst | tar -xf - -C $k/big'" \
-          "kpy load small" "$kpy load small --as s$r" \
-          "zstd -dc | tar -x (small)" "bash -c 'mkdir $k/small && zstd -dc $work/small.tar.zst | tar -xf - -C $k/small'" ;;
+          "zstd -dc | tar -x" "bash -c 'mkdir $k/big && zstd -dc $work/big.tar.zst | tar -xf - -C $k/big'" ;;
+      load-small)
+        pairs=()
+        for j in $(seq "$small_runs"); do
+          pairs+=("kpy load small" "$kpy load small --as s$r-$j" \
+            "zstd -dc | tar -x (small)" "bash -c 'mkdir $k/small$j && zstd -dc $work/small.tar.zst | tar -xf - -C $k/small$j'")
+        done
+        run $row $r "$(disk_prep $r $row)" "${pairs[@]}" ;;
       load-tmpfs)
         run $row $r "bash -c 'rm -rf $shm/kpy-$(id -un) $shm/x; sync'" ${before:+"kpy load big (before)" "env TMPDIR=$shm $before load big --as b$r-before"} \
           "kpy load big" "env TMPDIR=$shm $kpy load big --as b$r" \
           "zstd -dc | tar -x" "bash -c 'mkdir $shm/x && zstd -dc $work/big.tar.zst | tar -xf - -C $shm/x'" ;;
       many)
-        run $row $r "$(disk_prep $r)" ${before:+"kpy load many (before)" "$before load many --as m$r-before"} \
+        run $row $r "$(disk_prep $r $row)" ${before:+"kpy load many (before)" "$before load many --as m$r-before"} \
           "kpy load many" "$kpy load many --as m$r" \
           "zstd -dc | tar -x" "bash -c 'mkdir $k/many && zstd -dc $work/many.tar.zst | tar -xf - -C $k/many'" ;;
       many-tmpfs)
@@ -269,7 +282,12 @@ for r in $(seq "$rounds"); do
           "zsh + kpy line" "zsh -f -c '. $work/line.zsh'" ;;
       startup)
         [ "$r" = 1 ] || continue
-        fast $row "/bin/true" "/bin/true" "kpy --help" "$kpy --help" "kpy list" "$kpy list" ;;
+        # the runtime's own start-up, built as the tools are (same settings, same linker)
+        floor="$work/empty-aot/EmptyAot"
+        [ -x "$floor" ] || dotnet publish "$root/bench/empty-aot" -c Release -nologo -clp:ErrorsOnly \
+          -p:KSLURM_LINKER="$(cat "$(dirname "$kpy")/.linker" 2>/dev/null || echo zig)" -o "$work/empty-aot" >"$work/publish.out" 2>&1 \
+          || die "building bench/empty-aot failed (log: $work/publish.out)"
+        fast $row "empty NativeAOT program" "$floor" "/bin/true" "/bin/true" "kpy --help" "$kpy --help" "kpy list" "$kpy list" ;;
     esac
   done
 done
@@ -277,16 +295,19 @@ echo "== rounds done in $(( $(date +%s) - started )) s"
 
 # One table per row: median, min, max of each command, its worst round against the reference
 # (the row's first command that is not kpy's, the small one for small commands), and peak RSS.
-python3 - "$json" "$rss" "$rows" "$rounds" "$(describe)" <<'PY' | tee "$out/goals${SUFFIX-}.md"
+python3 - "$json" "$rss" "$rows" "$rounds" "$(describe)" "$small_runs" <<'PY' | tee "$out/goals${SUFFIX-}.md"
 import json, os, statistics, sys
-jdir, rdir, rows, rounds, rounds_text = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4]), sys.argv[5]
+jdir, rdir, rows, rounds, rounds_text, small_runs = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 fast = {"shell", "startup"}  # one hyperfine run of 200 each: median = its median
 for row in rows:
     runs = []
     for r in range(1, rounds + 1):
         p = os.path.join(jdir, f"{row}.{r}.json")
         try:
-            run = [(x["command"], x["median"]) for x in json.load(open(p))["results"]]
+            per = {}  # a command run several times in a round (the small load) counts its median
+            for x in json.load(open(p))["results"]:
+                per.setdefault(x["command"], []).append(x["median"])
+            run = [(n, statistics.median(t)) for n, t in per.items()]
             runs.append(run if r % 2 else run[::-1])  # even rounds ran in reverse: back to the given order
         except (OSError, ValueError, KeyError):
             pass  # a round not run, or cut short
@@ -297,7 +318,8 @@ for row in rows:
     times = {n: [dict(run)[n] for run in runs] for n in names}
     ref = next((n for n in names if not n.startswith("kpy")), None)
     unit, k = ("ms", 1000) if row in fast else ("s", 1)
-    print(f"\n### {row} ({len(runs)} rounds" + (f"; {rounds_text}" if row in ("load-disk", "many") else "") + ")\n")
+    print(f"\n### {row} ({len(runs)} rounds" + (f"; {rounds_text}" if row in ("load-disk", "load-small", "many") else "")
+          + (f"; each round the median of {small_runs} runs" if row == "load-small" else "") + ")\n")
     print(f"| command | median {unit} | min | max | vs {ref.replace('|', chr(92) + '|')}: worst round / median | peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|")
     for i, n in enumerate(names):
