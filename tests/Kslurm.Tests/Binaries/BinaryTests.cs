@@ -48,6 +48,29 @@ public class BinaryTests
         Assert.Equal(2, BitConverter.ToUInt16(header, 16)); // e_type ET_EXEC
     }
 
+    // build/startup-order.txt puts the methods run before a tool answers side by side (docs/decisions.md
+    // "Start-up code side by side"). A method renamed since drops out of it silently, so ours must
+    // still exist, and every tool's Main must be listed (CoreLib's names change only with the ILCompiler).
+    [Fact]
+    public void Start_up_order_names_methods_the_binaries_have()
+    {
+        var listed = File.ReadAllLines(Path.Combine(Repo.Root, "build", "startup-order.txt"));
+        var ours = listed.Where(n => n.StartsWith("Kslurm_") || Repo.Tools.Any(t => n.StartsWith(t + "_"))).ToList();
+        using var s = new Sandbox();
+        var defined = new HashSet<string>();
+        foreach (var tool in Repo.Tools)
+        {
+            var symbols = Path.Combine(Repo.Root, "src", tool, "bin", "Release", "net10.0", "linux-x64", "publish", tool + ".dbg");
+            var r = s.Exec("nm", ["--defined-only", symbols]);
+            Expect.Ok(r);
+            defined.UnionWith(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[^1]));
+            Assert.Contains($"{tool}_Program___Main__", listed);
+        }
+        var missing = ours.Where(n => !defined.Contains(n)).ToList();
+        Assert.True(missing.Count == 0,
+            $"build/startup-order.txt names {missing.Count} methods no binary has ({string.Join(", ", missing.Take(3))}): run build/startup-order.sh after ./build.sh publish");
+    }
+
     [Theory, MemberData(nameof(Tools))]
     public void Help_prints_usage_and_exits_0(string tool)
     {
