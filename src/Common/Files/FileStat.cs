@@ -49,42 +49,18 @@ public readonly record struct FileStat(
 }
 
 /// <summary>
-/// lstat through glibc's public ABI. glibc 2.33+ and musl export `lstat`; older glibc (down to
-/// the 2.17 kslurm targets) only `__lxstat(version, ...)`, which newer glibc still exports, so the
-/// first is tried and the second is the fallback. struct stat differs between x86-64 (kernel's
+/// lstat as the kernel answers it (Libc.LStat). struct stat differs between x86-64 (the kernel's
 /// own layout) and arm64 (the generic layout); both are decoded here.
 /// </summary>
-internal static unsafe partial class StatNative
+internal static unsafe class StatNative
 {
     public const int ENOTDIR = 20;
-
-    // -1 = untried, 0 = lstat works, 1 = use __lxstat.
-    private static int s_flavour = -1;
 
     public static int LStat(string path, Span<byte> buf)
     {
         fixed (byte* p = buf)
-        {
-            if (s_flavour <= 0)
-            {
-                try
-                {
-                    int rc = Libc.Lstat(path, p);
-                    s_flavour = 0;
-                    return rc;
-                }
-                catch (EntryPointNotFoundException)
-                {
-                    s_flavour = 1;
-                }
-            }
-            return LXStat(path, p);
-        }
+            return Libc.LStat(path, p);
     }
-
-    // _STAT_VER for the kernel-layout struct stat: 1 on x86-64, 0 on the generic-layout arches.
-    internal static int LXStat(string path, byte* buf)
-        => Libc.LxStat(RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 1 : 0, path, buf);
 
     public static FileStat Parse(ReadOnlySpan<byte> b)
     {

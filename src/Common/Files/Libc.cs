@@ -155,17 +155,24 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "sigprocmask")]
     public static partial int SigProcMask(int how, void* set, void* old);
 
-    // ---- lstat (old glibc exports only __lxstat; see FileStat.cs) ----
+    // ---- lstat, as the system call glibc's lstat makes ----
 
-    // Looked up when first called (the soname itself, found at once), so the binary links against
-    // glibc 2.17, which has no lstat symbol: every other call here is bound at link time.
-    const string LibByName = "libc.so.6";
+    // glibc 2.17, which the binaries link against, has no lstat symbol (only __lxstat), and looking
+    // one up by name at run time first probed the program's own folder (a network home on a
+    // cluster). newfstatat exists on every kernel since 2.6.16; its struct stat is glibc's.
+    static readonly long SysNewFstatAt = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 262,
+        Architecture.Arm64 => 79,
+        var other => throw new PlatformNotSupportedException($"lstat: {other} is not supported"),
+    };
+    const long AtFdCwd = -100, AtSymlinkNoFollow = 0x100;
 
-    [LibraryImport(LibByName, EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Lstat(string path, byte* buf);
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long Syscall(long number, long dirfd, string path, byte* buf, long flags);
 
-    [LibraryImport(LibByName, EntryPoint = "__lxstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int LxStat(int version, string path, byte* buf);
+    /// <summary>lstat(2): 0, or -1 with errno set.</summary>
+    public static int LStat(string path, byte* buf) => (int)Syscall(SysNewFstatAt, AtFdCwd, path, buf, AtSymlinkNoFollow);
 
     // ---- install folder checks and hard links (Install/InstallFolder.cs) ----
 
