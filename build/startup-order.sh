@@ -8,6 +8,7 @@
 #
 # Run after ./build.sh publish, when start-up code or the ILCompiler version changed (names not
 # found are ignored: a stale list only stops helping; BinaryTests checks ours still exist).
+# It samples, so two runs differ by a few dozen short methods; either list works.
 # Needs perf (linux-perf) and binutils; samples user-space code only.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
