@@ -168,6 +168,8 @@ public static unsafe partial class Libc
     };
     const long AtFdCwd = -100, AtSymlinkNoFollow = 0x100;
 
+    // syscall() is variadic; glibc's only moves registers, so a fixed-argument call is safe on
+    // x86-64 and arm64 Linux. Every argument is a full register (long), as the kernel reads them.
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial long Syscall(long number, long dirfd, string path, byte* buf, long flags);
 
