@@ -27,10 +27,12 @@ public readonly record struct FileStat(
 {
     /// <summary>lstat(path); null when the path does not exist (ENOENT, ENOTDIR).</summary>
     /// <exception cref="IOException">Any other failure (permission, I/O error).</exception>
-    public static FileStat? TryLStat(string path)
+    public static unsafe FileStat? TryLStat(string path)
     {
         Span<byte> buf = stackalloc byte[256]; // struct stat is 144 bytes on x86-64, 128 on arm64
-        int rc = StatNative.LStat(path, buf);
+        int rc;
+        fixed (byte* p = buf)
+            rc = Libc.LStat(path, p);
         if (rc != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -49,18 +51,12 @@ public readonly record struct FileStat(
 }
 
 /// <summary>
-/// lstat as the kernel answers it (Libc.LStat). struct stat differs between x86-64 (the kernel's
-/// own layout) and arm64 (the generic layout); both are decoded here.
+/// struct stat as the kernel fills it (Libc.LStat): x86-64 has the kernel's own layout, arm64
+/// the generic one; both are decoded here.
 /// </summary>
-internal static unsafe class StatNative
+internal static class StatNative
 {
     public const int ENOTDIR = 20;
-
-    public static int LStat(string path, Span<byte> buf)
-    {
-        fixed (byte* p = buf)
-            return Libc.LStat(path, p);
-    }
 
     public static FileStat Parse(ReadOnlySpan<byte> b)
     {
